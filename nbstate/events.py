@@ -1,0 +1,113 @@
+"""Running event handlers: the four handler kinds, flush points, chaining and rollback.
+
+A handler may be a plain function, a coroutine function, a generator or an async generator.
+Each ``yield`` is a flush point; the return flushes the rest. A yielded or returned handler
+reference (``Todo.save``), event spec (``Other.load(42)``) or list of them is chained: it runs
+after this handler, in order, in the same session.
+
+If the handler raises, the changes since its last flush point are undone from the mutation log,
+what was flushed stays flushed, and the error names the handler.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import inspect
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from .errors import EventHandlerError, NbStateError, PayloadError
+from .handlers import EventHandler, EventSpec, HandlerRef
+from .protocol import ErrorInfo
+
+if TYPE_CHECKING:
+    from .session import Session
+    from .state import State
+
+__all__ = ["error_info", "run", "run_background"]
+
+# Who is running: None (free code such as a notebook cell), "handler" (holds the lock),
+# "background" (a background handler outside its lock) or "locked" (inside `async with self`).
+_mode: contextvars.ContextVar[str | None] = contextvars.ContextVar("nbstate_mode", default=None)
+
+
+async def run(session: Session, state: State, handler: EventHandler, kwargs: dict[str, Any],
+              path: str) -> list[EventSpec]:
+    """Run one handler under the session lock; return the events it chained.
+
+    Raises:
+        EventHandlerError: the handler (or a computed var it invalidated) raised.
+    """
+    chained: list[EventSpec] = []
+    token = _mode.set("handler")
+    try:
+        await _drive(session, handler.fn(state, **kwargs), chained, flush_yields=True)
+        session.flush()
+    except Exception as exc:
+        session._rollback()
+        session.flush()
+        raise EventHandlerError(path, exc) from exc
+    finally:
+        _mode.reset(token)
+    return chained
+
+
+async def run_background(session: Session, state: State, handler: EventHandler,
+                         kwargs: dict[str, Any], path: str) -> None:
+    """Run a background handler (a task of its own) and then what it chained.
+
+    Its errors cannot reach a waiting sender, so they go to every listener of the session.
+    """
+    _mode.set("background")
+    chained: list[EventSpec] = []
+    try:
+        await _drive(session, handler.fn(state, **kwargs), chained, flush_yields=False)
+    except Exception as exc:
+        session._report(error_info(path, exc))
+        return
+    _mode.set(None)
+    for spec in chained:
+        try:
+            await session.dispatch(spec.handler, spec.payload)
+        except NbStateError as exc:
+            session._report(error_info(spec.handler, exc))
+
+
+async def _drive(session: Session, result: Any, chained: list[EventSpec], *,
+                 flush_yields: bool) -> None:
+    if inspect.isasyncgen(result):
+        async for item in result:
+            _chain(item, chained)
+            if flush_yields:
+                session._yield_point()
+    elif inspect.isgenerator(result):
+        for item in result:
+            _chain(item, chained)
+            if flush_yields:
+                session._yield_point()
+    else:
+        if inspect.isawaitable(result):
+            result = await result
+        _chain(result, chained)
+
+
+def _chain(item: Any, chained: list[EventSpec]) -> None:
+    if item is None:
+        return
+    if isinstance(item, EventSpec):
+        chained.append(item)
+    elif isinstance(item, HandlerRef):
+        chained.append(item.spec())
+    elif isinstance(item, Iterable) and not isinstance(item, (str, bytes, dict)):
+        for sub in item:
+            _chain(sub, chained)
+    else:
+        raise PayloadError(f"a handler may yield or return only None, an event handler "
+                           f"(State.handler) or an event (State.handler(args)); got {item!r}")
+
+
+def error_info(handler: str, exc: BaseException) -> ErrorInfo:
+    """The ``{"handler", "type", "message"}`` a client receives for a failed event."""
+    if isinstance(exc, EventHandlerError):
+        return {"handler": exc.handler, "type": exc.error_type, "message": exc.error_message}
+    return {"handler": handler, "type": type(exc).__name__, "message": str(exc)}

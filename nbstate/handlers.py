@@ -1,0 +1,161 @@
+"""Event handler descriptors and event specs.
+
+Every public method of a state class is an event handler; :func:`event` sets options
+(``background=True``). On an instance a handler is an ordinary bound method, so handlers can
+call each other. On the class it is a reference that can be yielded or returned to chain an
+event: ``yield Todo.save`` or ``return Other.load(42)`` (calling it on the class builds an
+:class:`EventSpec`, it does not run it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+import types
+import typing
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
+import pydantic
+
+from .errors import PayloadError
+
+__all__ = ["EventHandler", "EventSpec", "HandlerRef", "event", "is_handler_function"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclasses.dataclass(frozen=True)
+class EventSpec:
+    """An event to run: the handler path (``todo.add``) and its payload."""
+
+    handler: str
+    payload: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+class EventHandler:
+    """Descriptor wrapping one handler function of a state class."""
+
+    def __init__(self, fn: Callable[..., Any], *, background: bool = False) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.background = background
+        self.__doc__ = fn.__doc__
+        if background and not inspect.iscoroutinefunction(fn) and not inspect.isasyncgenfunction(
+                fn):
+            raise TypeError(f"background handler {fn.__qualname__} must be 'async def'")
+        self._signature = inspect.signature(fn)
+        self.params = [p for p in list(self._signature.parameters.values())[1:]]
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> HandlerRef: ...
+    @overload
+    def __get__(self, instance: object, owner: type) -> Callable[..., Any]: ...
+    def __get__(self, instance: object | None, owner: type) -> Any:
+        if instance is None:
+            return HandlerRef(self, owner)
+        return types.MethodType(self.fn, instance)
+
+    @functools.cached_property
+    def payload_model(self) -> type[pydantic.BaseModel]:
+        """A pydantic model of the handler's parameters, from its type hints."""
+        hints = typing.get_type_hints(self.fn)
+        fields: dict[str, Any] = {}
+        for p in self.params:
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                continue
+            default = ... if p.default is inspect.Parameter.empty else p.default
+            fields[p.name] = (hints.get(p.name, Any), default)
+        return pydantic.create_model(  # type: ignore[no-any-return,call-overload]
+            f"{self.name}_payload", __config__=pydantic.ConfigDict(extra="forbid"), **fields)
+
+    def validate(self, handler_path: str, payload: Any) -> dict[str, Any]:
+        """Keyword arguments for the handler from a JSON payload object.
+
+        Raises:
+            PayloadError: the payload is not an object, has unknown keys, misses a required
+                parameter or has a value of the wrong type. The handler must not run.
+        """
+        if payload is None:
+            payload = {}
+        if not isinstance(payload, dict):
+            raise PayloadError(f"payload of {handler_path} must be an object of parameters, "
+                               f"got {type(payload).__name__}")
+        if not self.params:
+            if payload:
+                raise PayloadError(f"{handler_path} takes no parameters, got "
+                                   f"{sorted(payload)}; send an empty payload")
+            return {}
+        try:
+            model = self.payload_model.model_validate(payload)
+        except pydantic.ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(x) for x in e['loc']) or 'payload'}: {e['msg']}"
+                for e in exc.errors()[:5])
+            expected = ", ".join(self.describe_params())
+            raise PayloadError(f"bad payload for {handler_path}({expected}): {problems}") from None
+        return {name: getattr(model, name) for name in type(model).model_fields}
+
+    def describe_params(self) -> list[str]:
+        hints = typing.get_type_hints(self.fn)
+        out = []
+        for p in self.params:
+            hint = hints.get(p.name)
+            text = p.name if hint is None else f"{p.name}: {getattr(hint, '__name__', hint)}"
+            out.append(text)
+        return out
+
+
+class HandlerRef:
+    """A handler read from a state class: yield or return it to chain the event."""
+
+    __slots__ = ("handler", "owner")
+
+    def __init__(self, handler: EventHandler, owner: type) -> None:
+        self.handler = handler
+        self.owner = owner
+
+    @property
+    def path(self) -> str:
+        return f"{self.owner.__nbstate_path__}.{self.handler.name}"  # type: ignore[attr-defined]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> EventSpec:
+        params = [p.name for p in self.handler.params]
+        if len(args) > len(params):
+            raise PayloadError(f"{self.path} takes {len(params)} arguments, got {len(args)}")
+        payload = dict(zip(params, args))
+        payload.update(kwargs)
+        return EventSpec(self.path, payload)
+
+    def spec(self) -> EventSpec:
+        return EventSpec(self.path)
+
+    def __repr__(self) -> str:
+        return f"<event handler {self.path}>"
+
+
+@overload
+def event(fn: F, /) -> F: ...
+@overload
+def event(*, background: bool = False) -> Callable[[F], F]: ...
+def event(fn: Any = None, /, *, background: bool = False) -> Any:
+    """Mark a method as an event handler with options: ``@event(background=True)``.
+
+    A background handler is ``async``, runs without holding the session lock and mutates state
+    only inside ``async with self:``.
+
+    Raises:
+        TypeError: ``background=True`` on a function that is not ``async def``.
+    """
+    if fn is not None:
+        return EventHandler(fn)
+    return lambda f: EventHandler(f, background=background)
+
+
+def is_handler_function(name: str, value: Any) -> bool:
+    """Whether a class attribute is a plain public function that becomes an event handler."""
+    return not name.startswith("_") and isinstance(value, types.FunctionType)

@@ -1,0 +1,1 @@
+"""Jupyter host: nbstate states as anywidget models, and the server-side helpers."""

@@ -1,0 +1,142 @@
+"""Wire messages of nbstate and the JSON encoding of values.
+
+Deltas are RFC 6902 JSON Patch operation lists; paths are RFC 6901 JSON Pointers into the
+session document ``{"<state path>": {"<var>": value}}`` (``/todo/items/-``). In Jupyter, each
+state is one widget model and a patch addresses that model's vars (``/items/-``); the messages
+travel as custom messages of the Jupyter widget message spec (``method: "custom"``), and
+``js/src/protocol.ts`` mirrors every shape here.
+
+Browser → kernel (one ordered path for events and var sets, see DESIGN.md §4):
+
+- :class:`EventMessage` ``{"type": "event", "id", "handler", "payload"}``
+- :class:`SetMessage` ``{"type": "set", "id", "var", "value"}``
+
+Kernel → browser:
+
+- :class:`DoneMessage` ``{"type": "done", "id"}`` — the event or set with that id finished.
+- :class:`ErrorMessage` ``{"type": "error", "id", "error": {"handler", "type", "message"}}``;
+  ``id`` is ``None`` for a background handler's error.
+- :class:`PatchMessage` ``{"type": "patch", "rev", "ops"}`` — in-place container changes, applied
+  by the JS runtime, which then fires ``change:<var>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict, Union
+
+import pydantic_core
+
+__all__ = [
+    "PROTOCOL_VERSION",
+    "AddOp",
+    "Delta",
+    "DoneMessage",
+    "ErrorInfo",
+    "ErrorMessage",
+    "EventMessage",
+    "Op",
+    "PatchMessage",
+    "RemoveOp",
+    "ReplaceOp",
+    "SetMessage",
+    "encode",
+    "escape_token",
+    "pointer",
+]
+
+PROTOCOL_VERSION = 1
+"""Bumped on any incompatible change; the JS runtime refuses to talk to another version."""
+
+
+class AddOp(TypedDict):
+    op: Literal["add"]
+    path: str
+    value: Any
+
+
+class RemoveOp(TypedDict):
+    op: Literal["remove"]
+    path: str
+
+
+class ReplaceOp(TypedDict):
+    op: Literal["replace"]
+    path: str
+    value: Any
+
+
+Op = Union[AddOp, RemoveOp, ReplaceOp]
+"""The operations nbstate emits. The appliers accept all six of RFC 6902."""
+
+
+class Delta(TypedDict):
+    """One flush: the ops that take a client from revision ``rev - 1`` to ``rev``."""
+
+    rev: int
+    ops: list[Op]
+
+
+class ErrorInfo(TypedDict):
+    handler: str
+    type: str
+    message: str
+
+
+class EventMessage(TypedDict):
+    type: Literal["event"]
+    id: str
+    handler: str
+    payload: dict[str, Any]
+
+
+class SetMessage(TypedDict):
+    type: Literal["set"]
+    id: str
+    var: str
+    value: Any
+
+
+class DoneMessage(TypedDict):
+    type: Literal["done"]
+    id: str
+
+
+class ErrorMessage(TypedDict):
+    type: Literal["error"]
+    id: str | None
+    error: ErrorInfo
+
+
+class PatchMessage(TypedDict):
+    type: Literal["patch"]
+    rev: int
+    ops: list[Op]
+
+
+def encode(value: Any) -> Any:
+    """Return ``value`` as JSON-ready Python data (dict, list, str, int, float, bool, None).
+
+    Encoding goes through pydantic, so datetimes, dates, Decimals, UUIDs, Enums, pydantic models
+    and dataclasses take pydantic's JSON forms. Sets become lists.
+
+    Raises:
+        pydantic_core.PydanticSerializationError: the value has no JSON form.
+    """
+    if value is None or type(value) in _SCALARS:
+        return value
+    return pydantic_core.to_jsonable_python(value)
+
+
+_SCALARS = frozenset({str, int, float, bool})
+
+
+def escape_token(token: str) -> str:
+    """Escape one JSON Pointer reference token (RFC 6901 §3: ``~`` → ``~0``, ``/`` → ``~1``)."""
+    if "~" in token or "/" in token:
+        return token.replace("~", "~0").replace("/", "~1")
+    return token
+
+
+def pointer(*tokens: str | int) -> str:
+    """Build a JSON Pointer from reference tokens: ``pointer("todo", "items", 3)`` → ``/todo/items/3``."""
+    return "".join("/" + escape_token(str(t)) for t in tokens)

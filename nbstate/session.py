@@ -1,0 +1,476 @@
+"""The session: one client's world of states, its lock, its flushes and its revisions.
+
+A :class:`Session` holds exactly one instance of each state class it was asked for (with the
+ancestors and the substates of that class), the session document at the current revision, and
+the mutation log of changes not yet flushed. Events run one at a time under the session lock;
+background handlers take the lock only inside ``async with self``.
+
+A **flush** turns the logged changes into one delta ``{"rev": n, "ops": [...]}`` (RFC 6902),
+applies it to the session document and hands it to every listener (the transports). Flushes
+happen at a handler's return, at each ``yield`` and at each exit of ``async with self``; changes
+made outside any handler (notebook cell code) are flushed as soon as the event loop is free.
+Flushes closer together than ``flush_interval`` seconds are merged: a ``yield`` that comes too
+soon marks a cut in the log and a timer flushes up to that cut, so a tight loop of thousands of
+yields sends at most one delta per interval and the final state always goes out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+from . import events
+from .events import _mode
+from .changes import ChangeLog, Entry, attach, compact, detach
+from .errors import (
+    BackgroundMutationError,
+    NbStateError,
+    ReadOnlyVarError,
+    UnknownHandlerError,
+    UnknownStateError,
+    UnknownVarError,
+)
+from .handlers import EventSpec
+from .patch import apply_patch_in_place
+from .protocol import Delta, ErrorInfo, encode, pointer
+from .state import State, _registry, resolve_dep
+from .vars import BaseVar, ComputedVar, Dependencies
+
+__all__ = ["Listener", "Session", "VarRoot"]
+
+S = TypeVar("S", bound=State)
+
+class Listener(Protocol):
+    """A transport attached to a session."""
+
+    def on_delta(self, delta: Delta) -> None:
+        """A flush produced ``delta``; deltas arrive in revision order."""
+
+    def on_error(self, error: ErrorInfo) -> None:
+        """A background handler failed (other handler errors go to the event's sender)."""
+
+
+class VarRoot:
+    """Where a var's tracked value hangs: reports its changes to the session's log."""
+
+    __slots__ = ("state", "var")
+
+    def __init__(self, state: State, var: BaseVar[Any]) -> None:
+        self.state = state
+        self.var = var
+
+    def where(self) -> tuple[str, ...] | None:
+        self.state._nb_session._check_mutation(self.state, self.var.name)
+        return (self.state._nb_path, self.var.name) if self.var.synced else None
+
+    def record(self, op: dict[str, Any] | None, undo: Callable[[], None], stable: bool) -> None:
+        self.state._nb_session._record(Entry(op, undo, self.var.key, stable))
+
+
+class Session:
+    """One client's states (in Jupyter: the kernel's; in the WebSocket adapter: a token's).
+
+    Args:
+        flush_interval: seconds; yields closer together than this are merged into one flush.
+        history: how many recent deltas are kept for clients that reconnect.
+    """
+
+    def __init__(self, *, flush_interval: float = 1 / 60, history: int = 256) -> None:
+        self.flush_interval = flush_interval
+        self.revision = 0
+        """The revision of :meth:`snapshot`; each delta with ops bumps it by one."""
+        self.history: collections.deque[Delta] = collections.deque(maxlen=history)
+        """The most recent deltas, oldest first."""
+        self._states: dict[str, State] = {}
+        self._document: dict[str, dict[str, Any]] = {}
+        self._deps = Dependencies()
+        self._log = ChangeLog()
+        self._listeners: list[Listener] = []
+        self._background: set[asyncio.Task[None]] = set()
+        self._lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
+        self._cut: int | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._free_flush: asyncio.Handle | None = None
+        self._last_flush = 0.0
+
+    # ----------------------------------------------------------------- states
+
+    def get_state(self, cls: type[S]) -> S:
+        """The session's instance of ``cls``, made (with its ancestors and substates) on first use.
+
+        Raises:
+            TypeError: ``cls`` is not a state class.
+        """
+        if not (isinstance(cls, type) and issubclass(cls, State) and cls.__nbstate_path__):
+            raise TypeError(f"get_state expects a subclass of nbstate.State, got {cls!r}")
+        current = _registry.get(cls.__nbstate_path__, cls)
+        state = self._instance(current)
+        return state  # type: ignore[return-value]
+
+    def states(self) -> dict[str, State]:
+        """Every instantiated state by path, parents before their substates."""
+        return dict(self._states)
+
+    def _state_at(self, path: str) -> State:
+        state = self._states.get(path)
+        if state is None:
+            cls = _registry.get(path)
+            if cls is None:
+                raise UnknownStateError(
+                    f"no state class has the path {path!r}; known paths: "
+                    f"{', '.join(sorted(_registry)) or 'none'}")
+            state = self._instance(cls)
+        return state
+
+    def _instance(self, cls: type[State]) -> State:
+        path = cls.__nbstate_path__
+        state = self._states.get(path)
+        if state is not None and type(state) is cls:
+            return state
+        chain = [c for c in reversed(cls.__mro__) if isinstance(c, type) and issubclass(c, State)
+                 and c.__nbstate_path__ and _registry.get(c.__nbstate_path__) is c]
+        ops: list[dict[str, Any]] = []
+        for klass in chain:  # ancestors first
+            self._make(klass, ops)
+        for sub_path, sub in sorted(_registry.items()):
+            if sub_path.startswith(path + ".") and sub_path not in self._states:
+                self._make(sub, ops)
+        self._publish(ops)
+        return self._states[path]
+
+    def _make(self, cls: type[State], ops: list[dict[str, Any]]) -> None:
+        path = cls.__nbstate_path__
+        old = self._states.get(path)
+        if old is not None and type(old) is cls:
+            return
+        if old is None and "." in path and path.rpartition(".")[0] not in self._states:
+            parent = _registry.get(path.rpartition(".")[0])
+            if parent is not None:
+                self._make(parent, ops)
+        state = cls(self)
+        for var in cls.__nbstate_computed__.values():
+            if var.explicit_deps is not None:
+                self._deps.track(state, var, [resolve_dep(cls, d) for d in var.explicit_deps])
+        if old is not None:
+            self._migrate(old, state)
+        self._states[path] = state
+        ops.append({"op": "replace" if old is not None else "add", "path": pointer(path),
+                    "value": self._encode_state(state)})
+
+    def _migrate(self, old: State, new: State) -> None:
+        """Carry over the values of a redefined class's vars that still exist and validate."""
+        self._deps.forget(old)
+        for name, var in type(new).__nbstate_vars__.items():
+            if name in old._nb_values:
+                try:
+                    value = var.validate(new._nb_path, _plain(old._nb_values[name]))
+                except NbStateError:
+                    continue
+                new._nb_values[name] = var.wrap(value, VarRoot(new, var))
+
+    def _encode_state(self, state: State) -> dict[str, Any]:
+        cls = type(state)
+        doc = {name: encode(state._nb_values[name])
+               for name, var in cls.__nbstate_vars__.items() if var.synced}
+        for name, cvar in cls.__nbstate_computed__.items():
+            doc[name] = cvar.encoded(state)
+        return doc
+
+    # ----------------------------------------------------------------- changes
+
+    def _check_mutation(self, state: State, name: str) -> None:
+        if _mode.get() == "background":
+            raise BackgroundMutationError(
+                f"a background handler changed {state._nb_path}.{name} outside 'async with "
+                "self'; make the change inside 'async with self:' so it holds the session lock")
+
+    def _assign(self, state: State, var: BaseVar[Any], value: Any) -> None:
+        self._check_mutation(state, var.name)
+        value = var.validate(state._nb_path, value)
+        old = state._nb_values[var.name]
+        if _equal(old, value):
+            return
+        root = VarRoot(state, var)
+        new = var.wrap(value, root)
+        state._nb_values[var.name] = new
+        detach(old)
+        op = ({"op": "replace", "path": pointer(state._nb_path, var.name), "value": encode(new)}
+              if var.synced else None)
+
+        def undo() -> None:
+            state._nb_values[var.name] = old
+            detach(new)
+            attach(old, root, var.name)
+
+        self._record(Entry(op, undo, var.key, True))
+
+    def _record(self, entry: Entry) -> None:
+        self._log.entries.append(entry)
+        self._deps.invalidate(entry.var)
+        if _mode.get() is None:
+            self._flush_when_free()
+
+    def _flush_when_free(self) -> None:
+        """Changes from outside any handler: flush now if due, else once the loop is free."""
+        if time.monotonic() - self._last_flush >= self.flush_interval:
+            self.flush()
+            return
+        if self._free_flush is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return  # no loop: the caller flushes (``session.flush()``)
+            self._free_flush = loop.call_soon(self._run_free_flush)
+
+    def _run_free_flush(self) -> None:
+        self._free_flush = None
+        if _mode.get() is None:
+            self.flush()
+
+    # ----------------------------------------------------------------- flushing
+
+    def flush(self, upto: int | None = None) -> Delta | None:
+        """Send the logged changes (the first ``upto`` entries) as one delta.
+
+        Returns the delta, or ``None`` when nothing observable changed.
+
+        Raises:
+            ComputedVarError: a computed var that had to be recomputed raised.
+        """
+        computed_ops = self._computed_ops()
+        entries = self._log.take(upto)
+        if upto is None or self._cut is not None and self._cut <= upto:
+            self._cut = None
+        elif self._cut is not None:
+            self._cut -= upto
+        self._last_flush = time.monotonic()
+        ops = compact(entries)
+        ops.extend(computed_ops)
+        return self._publish(ops)
+
+    def _publish(self, ops: list[dict[str, Any]]) -> Delta | None:
+        if not ops:
+            return None
+        self._document = apply_patch_in_place(self._document, _owned(ops))
+        self.revision += 1
+        delta: Delta = {"rev": self.revision, "ops": ops}  # type: ignore[typeddict-item]
+        self.history.append(delta)
+        for listener in list(self._listeners):
+            listener.on_delta(delta)
+        return delta
+
+    def _computed_ops(self) -> list[dict[str, Any]]:
+        todo = list(self._deps.dirty.values())
+        self._deps.dirty.clear()
+        for state in self._states.values():
+            for var in type(state).__nbstate_computed__.values():
+                if not var.cache:
+                    todo.append((state, var))
+        ops: list[dict[str, Any]] = []
+        seen: set[tuple[int, str]] = set()
+        for state, var in todo:
+            ident = (id(state), var.name)
+            if ident in seen or self._states.get(state._nb_path) is not state:
+                continue
+            seen.add(ident)
+            doc = self._document.get(state._nb_path)
+            if doc is None:
+                continue
+            value = var.encoded(state)
+            if var.name not in doc or doc[var.name] != value or type(doc[var.name]) is not type(
+                    value):
+                ops.append({"op": "replace", "path": pointer(state._nb_path, var.name),
+                            "value": value})
+        return ops
+
+    def _yield_point(self) -> None:
+        """A handler yielded: flush if the last flush is old enough, else flush soon."""
+        if time.monotonic() - self._last_flush >= self.flush_interval:
+            self.flush()
+            return
+        self._cut = len(self._log)
+        if self._timer is None:
+            loop = asyncio.get_running_loop()
+            delay = self.flush_interval - (time.monotonic() - self._last_flush)
+            self._timer = loop.call_later(max(delay, 0.0), self._deferred_flush)
+
+    def _deferred_flush(self) -> None:
+        self._timer = None
+        if self._cut is not None:
+            self.flush(self._cut)
+
+    def _rollback(self) -> None:
+        """Undo the changes since the last flush point (the last flush or a deferred yield)."""
+        since = self._cut or 0
+        undone = self._log.entries[since:]
+        self._log.rollback(since)
+        for entry in undone:
+            self._deps.invalidate(entry.var)
+
+    # ----------------------------------------------------------------- events
+
+    async def dispatch(self, handler: str, payload: dict[str, Any] | None = None) -> None:
+        """Run the event handler at ``handler`` (``"todo.add"``) with a JSON payload.
+
+        Runs to completion, then any events it chained, in order. A background handler is
+        scheduled and this returns at once (see :meth:`drain`).
+
+        Raises:
+            UnknownStateError: no state has that path.
+            UnknownHandlerError: the state has no such event handler.
+            PayloadError: the payload does not match the handler's parameters (it did not run).
+            EventHandlerError: the handler raised; its changes since the last flush are undone.
+        """
+        queue = [EventSpec(handler, payload or {})]
+        while queue:
+            spec = queue.pop(0)
+            state, method = self._resolve(spec.handler)
+            kwargs = method.validate(spec.handler, spec.payload)
+            if method.background:
+                self._spawn(events.run_background(self, state, method, kwargs, spec.handler))
+                continue
+            async with self._session_lock():
+                chained = await events.run(self, state, method, kwargs, spec.handler)
+            queue[:0] = chained
+
+    async def set_var(self, state_path: str, name: str, value: Any) -> None:
+        """Set a base var from a client: validated like an assignment, flushed at once.
+
+        Raises:
+            UnknownStateError, UnknownVarError: no such state or var.
+            ReadOnlyVarError: the var is computed or a backend var.
+            VarTypeError: the value does not validate; nothing changed.
+        """
+        state = self._state_at(state_path)
+        cls = type(state)
+        var = getattr(cls, name, None) if not name.startswith("__") else None
+        if isinstance(var, ComputedVar) or (isinstance(var, BaseVar) and not var.synced) or (
+                name.startswith("_") and name in cls.__nbstate_names__):
+            raise ReadOnlyVarError(f"{state_path}.{name} is not a base var; a client can set "
+                                   "base vars only (computed and backend vars are read-only)")
+        if not isinstance(var, BaseVar):
+            raise UnknownVarError(f"{state_path} has no var {name!r}; its base vars are "
+                                  f"{', '.join(_base_var_names(cls)) or 'none'}")
+        async with self._session_lock():
+            token = _mode.set("handler")
+            try:
+                setattr(state, name, value)
+            finally:
+                _mode.reset(token)
+            self.flush()
+
+    def _resolve(self, handler: str) -> tuple[State, Any]:
+        path, _, name = handler.rpartition(".")
+        if not path:
+            raise UnknownHandlerError(f"event {handler!r} must name '<state path>.<handler>', "
+                                      "e.g. 'todo.add'")
+        state = self._state_at(path)
+        method = type(state).__nbstate_handlers__.get(name)
+        if method is None:
+            known = ", ".join(sorted(type(state).__nbstate_handlers__)) or "none"
+            raise UnknownHandlerError(f"{path} has no event handler {name!r}; its handlers are: "
+                                      f"{known}")
+        return state, method
+
+    def _spawn(self, coro: Any) -> None:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def drain(self) -> None:
+        """Wait until every background handler (and what they chained) has finished."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    def _session_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock_loop is not loop:
+            self._lock, self._lock_loop = asyncio.Lock(), loop
+        return self._lock
+
+    def _report(self, error: ErrorInfo) -> None:
+        for listener in list(self._listeners):
+            listener.on_error(error)
+
+    async def _enter_background_block(self, state: State) -> None:
+        mode = _mode.get()
+        if mode == "locked":
+            raise BackgroundMutationError(
+                f"nested 'async with self' in a background handler of {state._nb_path}; "
+                "the session lock is already held, mutate directly inside the outer block")
+        if mode != "background":
+            raise BackgroundMutationError(
+                "'async with self' is for background handlers (@nbstate.event(background=True)); "
+                "other handlers already hold the session lock")
+        await self._session_lock().acquire()
+        _mode.set("locked")
+
+    def _exit_background_block(self, state: State, failed: bool) -> None:
+        try:
+            if failed:
+                self._rollback()
+            self.flush()
+        finally:
+            _mode.set("background")
+            if self._lock is not None:
+                self._lock.release()
+
+    # ----------------------------------------------------------------- clients
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        """The session document at :attr:`revision`: ``{state path: {var: JSON value}}``.
+
+        Base vars and computed vars of every instantiated state; never backend vars.
+        """
+        return _owned(self._document)
+
+    def subscribe(self, listener: Listener) -> tuple[dict[str, dict[str, Any]], int]:
+        """Attach a transport; returns the snapshot and its revision, atomically."""
+        self._listeners.append(listener)
+        return self.snapshot(), self.revision
+
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def deltas_since(self, revision: int) -> list[Delta] | None:
+        """The deltas after ``revision`` if still held, else ``None`` (send a snapshot)."""
+        if revision == self.revision:
+            return []
+        if not self.history or self.history[0]["rev"] > revision + 1 or revision > self.revision:
+            return None
+        return [d for d in self.history if d["rev"] > revision]
+
+
+def _equal(old: Any, new: Any) -> bool:
+    if old is new:
+        return True
+    for kind in (list, dict, set):
+        if isinstance(old, kind):
+            return isinstance(new, kind) and bool(old == new)
+    return type(old) is type(new) and bool(old == new)
+
+
+def _plain(value: Any) -> Any:
+    from .changes import untrack
+
+    return untrack(value)
+
+
+def _owned(value: Any) -> Any:
+    """A copy of JSON data that shares no container with ``value``."""
+    if isinstance(value, list):
+        return [_owned(v) if isinstance(v, (list, dict)) else v for v in value]
+    if isinstance(value, dict):
+        return {k: _owned(v) if isinstance(v, (list, dict)) else v for k, v in value.items()}
+    return value
+
+
+def _base_var_names(cls: type[State]) -> list[str]:
+    return sorted(n for n in cls.__nbstate_names__
+                  if isinstance(getattr(cls, n, None), BaseVar) and not n.startswith("_"))
+

@@ -1,0 +1,252 @@
+"""The state class tree.
+
+A state class is a subclass of :class:`State`. Its chain of ``State`` ancestors gives its path
+in the tree (``Todo`` → ``todo``, ``class Filters(Todo)`` → ``todo.filters``). Class set-up is
+done once per class by :func:`_set_up`, which reads the annotations into var descriptors,
+finds computed vars and wraps public methods as event handlers; it is all visible as class
+attributes (descriptors), nothing is hidden in registries a type checker cannot see, except the
+path registry that maps a path back to its class.
+
+Instances are made only by a session (one per state class per session); user code reaches them
+through ``session.get_state(Todo)`` or, inside a handler, ``await self.get_state(Todo)``.
+
+Re-running a notebook cell that redefines a class with the same module and qualified name
+replaces the class at its path; any other class claiming a taken path is an error.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import typing
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from .errors import DuplicateStateError, UnknownVarError
+from .handlers import EventHandler, is_handler_function
+from .vars import BackendVar, BaseVar, ComputedVar, VarKey
+
+if TYPE_CHECKING:
+    from .session import Session
+
+__all__ = ["RESERVED_NAMES", "State", "registry", "state_path"]
+
+S = TypeVar("S", bound="State")
+
+RESERVED_NAMES = frozenset({"_esm", "_css"})
+"""Class attributes that configure a state's view (anywidget-style), never backend vars."""
+
+_registry: dict[str, type[State]] = {}
+
+
+def registry() -> dict[str, type[State]]:
+    """A copy of the path → state class map of every defined state class."""
+    return dict(_registry)
+
+
+def state_path(cls: type[State]) -> str:
+    return cls.__nbstate_path__
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
+class State:
+    """Base class of every state: annotated public fields are base vars, ``_fields`` backend
+    vars, ``@computed`` methods computed vars and public methods event handlers.
+    """
+
+    __nbstate_path__: ClassVar[str] = ""
+    __nbstate_parent__: ClassVar[type[State] | None] = None
+    __nbstate_vars__: ClassVar[dict[str, BaseVar[Any]]] = {}
+    """Own base and backend vars by name."""
+    __nbstate_computed__: ClassVar[dict[str, ComputedVar[Any]]] = {}
+    """Own computed vars by name."""
+    __nbstate_handlers__: ClassVar[dict[str, EventHandler]] = {}
+    """Event handlers by name, own and inherited."""
+    __nbstate_names__: ClassVar[frozenset[str]] = frozenset()
+    """Every assignable var name, own and inherited."""
+
+    _nb_session: Session
+    _nb_path: str
+    _nb_values: dict[str, Any]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _set_up(cls)
+
+    def __init__(self, session: Session) -> None:
+        """Made by a :class:`~nbstate.Session` only: one instance per class per session."""
+        set_ = object.__setattr__
+        set_(self, "_nb_session", session)
+        set_(self, "_nb_path", type(self).__nbstate_path__)
+        set_(self, "_nb_values", {})
+        set_(self, "_nb_computed", {})
+        from .session import VarRoot  # the root type lives with the session it reports to
+
+        for var in type(self).__nbstate_vars__.values():
+            root = VarRoot(self, var)
+            self._nb_values[var.name] = var.wrap(var.initial(self._nb_path), root)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in type(self).__nbstate_names__:
+            object.__setattr__(self, name, value)
+            return
+        raise UnknownVarError(
+            f"{self._nb_path} has no var {name!r}; declare it in the class body as "
+            f"'{name}: <type> = <default>' (a leading underscore makes it a backend var)"
+        )
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{k}={v!r}" for k, v in self._nb_values.items()
+                           if not k.startswith("_"))
+        return f"<{type(self).__qualname__} {self._nb_path!r} {values}>"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
+        """In a Jupyter kernel the state displays as its live view (see ``nbstate.jupyter``)."""
+        hook = _display_hook
+        return None if hook is None else hook(self)
+
+    # ----------------------------------------------------------------- internals
+
+    def _nb_owner(self, path: str) -> State:
+        """The session's instance that holds vars declared at ``path`` (an ancestor)."""
+        return self._nb_session._state_at(path)
+
+    def _nb_assign(self, var: BaseVar[Any], value: Any) -> None:
+        self._nb_session._assign(self, var, value)
+
+    # ----------------------------------------------------------------- public API
+
+    async def get_state(self, cls: type[S]) -> S:
+        """The session's instance of ``cls`` (any state of the same session)."""
+        return self._nb_session.get_state(cls)
+
+    async def __aenter__(self: S) -> S:
+        """In a background handler: take the session lock to mutate; the exit flushes."""
+        await self._nb_session._enter_background_block(self)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._nb_session._exit_background_block(self, failed=exc[0] is not None)
+
+
+_display_hook: Callable[[State], dict[str, Any] | None] | None = None
+
+
+def set_display_hook(hook: Callable[[State], dict[str, Any] | None] | None) -> None:
+    """Installed by the Jupyter host so a state as a cell's last expression shows its view."""
+    global _display_hook
+    _display_hook = hook
+
+
+def _set_up(cls: type[State]) -> None:
+    """Read ``cls``'s body into descriptors and register its path."""
+    parent = next((b for b in cls.__mro__[1:] if issubclass(b, State) and b is not State
+                   and b.__nbstate_path__), None)
+    own = _snake(cls.__name__)
+    cls.__nbstate_parent__ = parent
+    cls.__nbstate_path__ = own if parent is None else f"{parent.__nbstate_path__}.{own}"
+    path = cls.__nbstate_path__
+
+    hints = _own_hints(cls)
+    state_vars: dict[str, BaseVar[Any]] = {}
+    for name, hint in hints.items():
+        if typing.get_origin(hint) is ClassVar or hint is ClassVar or name in RESERVED_NAMES:
+            continue
+        if name.startswith("__") or name.startswith("_nb_"):
+            continue
+        kind = BackendVar if name.startswith("_") else BaseVar
+        default = cls.__dict__.get(name, _NO_DEFAULT)
+        var = kind(name, hint, _default_for(path, name, hint, default))
+        var.owner_path = path
+        setattr(cls, name, var)
+        state_vars[name] = var
+    cls.__nbstate_vars__ = state_vars
+
+    computed_vars: dict[str, ComputedVar[Any]] = {}
+    for name, value in list(cls.__dict__.items()):
+        if isinstance(value, ComputedVar):
+            value.owner_path = path
+            value.name = name
+            computed_vars[name] = value
+    cls.__nbstate_computed__ = computed_vars
+
+    for name, value in list(cls.__dict__.items()):
+        if is_handler_function(name, value):
+            setattr(cls, name, EventHandler(value))
+        if isinstance(value, EventHandler):
+            value.__set_name__(cls, name)
+    handlers: dict[str, EventHandler] = {}
+    for klass in reversed(cls.__mro__):
+        for name, value in klass.__dict__.items():
+            if isinstance(value, EventHandler):
+                handlers[name] = value
+    cls.__nbstate_handlers__ = handlers
+
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        if isinstance(klass, type) and issubclass(klass, State):
+            names.update(klass.__dict__.get("__nbstate_vars__", {}))
+            names.update(klass.__dict__.get("__nbstate_computed__", {}))
+    cls.__nbstate_names__ = frozenset(names)
+    _register(cls)
+
+
+_NO_DEFAULT = object()
+
+
+def _own_hints(cls: type[State]) -> dict[str, Any]:
+    """The class body's own annotations, string annotations evaluated where the class lives."""
+    namespace = dict(vars(sys.modules[cls.__module__])) if cls.__module__ in sys.modules else {}
+    namespace.update(vars(cls))
+    hints: dict[str, Any] = {}
+    for name, hint in cls.__dict__.get("__annotations__", {}).items():
+        if isinstance(hint, str):
+            try:
+                hint = eval(hint, namespace)  # noqa: S307 - the class's own annotation text
+            except NameError as exc:
+                raise TypeError(f"state {cls.__nbstate_path__}: cannot resolve the annotation "
+                                f"of {name!r} ({exc}); define the types it names before the "
+                                "state class") from None
+        hints[name] = hint
+    return hints
+
+
+def _default_for(path: str, name: str, hint: Any, default: Any) -> Any:
+    if default is not _NO_DEFAULT:
+        return default
+    origin = typing.get_origin(hint) or hint
+    if type(None) in typing.get_args(hint):
+        return None
+    if isinstance(origin, type):
+        try:
+            return origin()
+        except TypeError:
+            pass
+    raise TypeError(f"var {path}.{name} has no default and {hint!r} has no empty value; "
+                    f"give it one: '{name}: ... = <default>'")
+
+
+def _register(cls: type[State]) -> None:
+    path = cls.__nbstate_path__
+    old = _registry.get(path)
+    if old is not None and old is not cls and (
+            old.__module__, old.__qualname__) != (cls.__module__, cls.__qualname__):
+        raise DuplicateStateError(
+            f"state path {path!r} is taken by {old.__module__}.{old.__qualname__}; "
+            f"{cls.__module__}.{cls.__qualname__} would claim it too. Rename one of the classes"
+        )
+    _registry[path] = cls
+
+
+def resolve_dep(cls: type[State], dep: str) -> VarKey:
+    """The var key named by an explicit computed-var dependency (``"items"``, ``"todo.items"``)."""
+    if "." in dep:
+        path, _, name = dep.rpartition(".")
+        return (path, name)
+    descriptor = getattr(cls, dep, None)
+    if isinstance(descriptor, (BaseVar, ComputedVar)):
+        return descriptor.key
+    raise UnknownVarError(f"{cls.__nbstate_path__} has no var {dep!r} to depend on")
