@@ -7,7 +7,8 @@ an RFC 6902 JSON Patch delta over the Jupyter comm.
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from typing import Any, TypeVar
 
 from .errors import (
     BackgroundMutationError,
@@ -24,7 +25,7 @@ from .errors import (
     VarTypeError,
 )
 from .handlers import EventSpec, event
-from .session import Session
+from .session import Session, default_session
 from .state import State
 from .vars import computed
 
@@ -46,11 +47,36 @@ __all__ = [
     "VarTypeError",
     "__version__",
     "computed",
+    "default_session",
     "event",
+    "get_state",
+    "show",
 ]
 
 __version__ = "0.1.0"
 
+S = TypeVar("S", bound=State)
 
-def __getattr__(name: str) -> Any:
-    raise AttributeError(f"module 'nbstate' has no attribute {name!r}")
+
+def get_state(cls: type[S]) -> S:
+    """The instance of ``cls`` in this process's session (in Jupyter: the kernel's session)."""
+    return default_session().get_state(cls)
+
+
+def show(target: type[State] | State) -> None:
+    """Display the live view of a state in Jupyter (see :func:`nbstate.jupyter.display.show`)."""
+    from .jupyter.display import show as show_in_jupyter
+
+    show_in_jupyter(target)
+
+
+def _in_kernel() -> bool:
+    shell = sys.modules.get("IPython")
+    get = getattr(shell, "get_ipython", None)
+    return get is not None and type(get()).__name__ == "ZMQInteractiveShell"
+
+
+if _in_kernel():  # a state as a cell's result shows its live view
+    from .jupyter.display import install as _install
+
+    _install()

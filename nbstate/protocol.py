@@ -18,6 +18,10 @@ Kernel → browser:
   ``id`` is ``None`` for a background handler's error.
 - :class:`PatchMessage` ``{"type": "patch", "rev", "ops"}`` — in-place container changes, applied
   by the JS runtime, which then fires ``change:<var>``.
+
+The JS runtime itself is shipped once per page: the tiny per-state ESM sends
+:class:`RuntimeRequest` ``{"type": "runtime_request"}`` and the kernel answers with
+:class:`RuntimeMessage` ``{"type": "runtime", "source"}``.
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ __all__ = [
     "RemoveOp",
     "ReplaceOp",
     "SetMessage",
+    "RuntimeMessage",
+    "RuntimeRequest",
+    "copy_json",
     "encode",
     "escape_token",
     "pointer",
@@ -113,6 +120,15 @@ class PatchMessage(TypedDict):
     ops: list[Op]
 
 
+class RuntimeRequest(TypedDict):
+    type: Literal["runtime_request"]
+
+
+class RuntimeMessage(TypedDict):
+    type: Literal["runtime"]
+    source: str
+
+
 def encode(value: Any) -> Any:
     """Return ``value`` as JSON-ready Python data (dict, list, str, int, float, bool, None).
 
@@ -140,3 +156,12 @@ def escape_token(token: str) -> str:
 def pointer(*tokens: str | int) -> str:
     """Build a JSON Pointer from reference tokens: ``pointer("todo", "items", 3)`` → ``/todo/items/3``."""
     return "".join("/" + escape_token(str(t)) for t in tokens)
+
+
+def copy_json(value: Any) -> Any:
+    """A copy of JSON data that shares no list or dict with ``value`` (faster than deepcopy)."""
+    if isinstance(value, list):
+        return [copy_json(v) if isinstance(v, (list, dict)) else v for v in value]
+    if isinstance(value, dict):
+        return {k: copy_json(v) if isinstance(v, (list, dict)) else v for k, v in value.items()}
+    return value

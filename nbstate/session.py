@@ -35,11 +35,11 @@ from .errors import (
 )
 from .handlers import EventSpec
 from .patch import apply_patch_in_place
-from .protocol import Delta, ErrorInfo, encode, pointer
+from .protocol import Delta, ErrorInfo, copy_json, encode, pointer
 from .state import State, _registry, resolve_dep
 from .vars import BaseVar, ComputedVar, Dependencies
 
-__all__ = ["Listener", "Session", "VarRoot"]
+__all__ = ["Listener", "Session", "VarRoot", "default_session"]
 
 S = TypeVar("S", bound=State)
 
@@ -217,7 +217,7 @@ class Session:
     def _flush_when_free(self) -> None:
         """Changes from outside any handler: flush now if due, else once the loop is free."""
         if time.monotonic() - self._last_flush >= self.flush_interval:
-            self.flush()
+            self.flush_if_idle()
             return
         if self._free_flush is None:
             try:
@@ -228,7 +228,11 @@ class Session:
 
     def _run_free_flush(self) -> None:
         self._free_flush = None
-        if _mode.get() is None:
+        self.flush_if_idle()
+
+    def flush_if_idle(self, *args: object) -> None:
+        """Flush unless a handler holds the lock (its own flush will carry the changes)."""
+        if _mode.get() is None and not (self._lock is not None and self._lock.locked()):
             self.flush()
 
     # ----------------------------------------------------------------- flushing
@@ -255,7 +259,7 @@ class Session:
     def _publish(self, ops: list[dict[str, Any]]) -> Delta | None:
         if not ops:
             return None
-        self._document = apply_patch_in_place(self._document, _owned(ops))
+        self._document = apply_patch_in_place(self._document, copy_json(ops))
         self.revision += 1
         delta: Delta = {"rev": self.revision, "ops": ops}  # type: ignore[typeddict-item]
         self.history.append(delta)
@@ -426,7 +430,7 @@ class Session:
 
         Base vars and computed vars of every instantiated state; never backend vars.
         """
-        return _owned(self._document)
+        return copy_json(self._document)
 
     def subscribe(self, listener: Listener) -> tuple[dict[str, dict[str, Any]], int]:
         """Attach a transport; returns the snapshot and its revision, atomically."""
@@ -461,16 +465,18 @@ def _plain(value: Any) -> Any:
     return untrack(value)
 
 
-def _owned(value: Any) -> Any:
-    """A copy of JSON data that shares no container with ``value``."""
-    if isinstance(value, list):
-        return [_owned(v) if isinstance(v, (list, dict)) else v for v in value]
-    if isinstance(value, dict):
-        return {k: _owned(v) if isinstance(v, (list, dict)) else v for k, v in value.items()}
-    return value
-
-
 def _base_var_names(cls: type[State]) -> list[str]:
     return sorted(n for n in cls.__nbstate_names__
                   if isinstance(getattr(cls, n, None), BaseVar) and not n.startswith("_"))
 
+
+
+_default: Session | None = None
+
+
+def default_session() -> Session:
+    """The process's session: in a Jupyter kernel, the kernel's (one kernel = one session)."""
+    global _default
+    if _default is None:
+        _default = Session()
+    return _default

@@ -1,0 +1,189 @@
+"""The Jupyter host: a session's states as anywidget models over the kernel's comms.
+
+The host is a session listener. A delta is split by state; for each model it becomes either
+one ipywidgets ``update`` with whole values (when every op replaces a whole var) or one custom
+``patch`` message with the ops relative to the model (``/items/-``); in both cases the
+kernel-side trait values are brought to the same state, because traits are what a reloaded
+page or a Voila page reads (DESIGN.md §4).
+
+Events and var sets arrive as custom messages and are run one at a time, in arrival order, by a
+worker task on the kernel's event loop; each gets ``done`` or ``error`` back with its id.
+Malformed messages get an ``error`` naming what was wrong; nothing in them can stop the kernel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import NbStateError, ProtocolError
+from ..events import error_info
+from ..patch import apply_patch_in_place, parse_pointer
+from ..protocol import Delta, ErrorInfo, copy_json, pointer
+from ..session import Session
+from ..state import State
+from .spec import spec_of
+from .widget import StateWidget, check_var_names, runtime_source, view_source, widget_class
+
+__all__ = ["JupyterHost"]
+
+log = logging.getLogger("nbstate.jupyter")
+
+
+class JupyterHost:
+    """Keeps one :class:`StateWidget` per instantiated state of ``session`` in sync."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.widgets: dict[str, StateWidget] = {}
+        self._inbox: asyncio.Queue[tuple[StateWidget, dict[str, Any]]] | None = None
+        self._worker: asyncio.Task[None] | None = None
+        snapshot, _ = session.subscribe(self)
+        # substates first, so each parent's comm_open already lists its children
+        for path in sorted(snapshot, key=lambda p: p.count("."), reverse=True):
+            self._upsert(path, snapshot[path])
+
+    def widget_for(self, state: State) -> StateWidget:
+        """The model of ``state`` (made on first use)."""
+        path = state._nb_path
+        if path not in self.widgets or self.session.states().get(path) is not state:
+            self._upsert(path, self.session.snapshot()[path])
+        return self.widgets[path]
+
+    def close(self) -> None:
+        self.session.unsubscribe(self)
+        for widget in self.widgets.values():
+            widget.close()
+        self.widgets.clear()
+
+    # ----------------------------------------------------------------- kernel → browser
+
+    def on_delta(self, delta: Delta) -> None:
+        per_state: dict[str, list[dict[str, Any]]] = {}
+        for op in delta["ops"]:
+            tokens = parse_pointer(op["path"])
+            if len(tokens) == 1:
+                self._send_ops(per_state.pop(tokens[0], []), tokens[0], delta["rev"])
+                if op["op"] != "remove":
+                    self._upsert(tokens[0], copy_json(op["value"]))
+                continue
+            rel = dict(op)
+            rel["path"] = pointer(*tokens[1:])
+            per_state.setdefault(tokens[0], []).append(rel)
+        for path, ops in per_state.items():
+            self._send_ops(ops, path, delta["rev"])
+
+    def on_error(self, error: ErrorInfo) -> None:
+        widget = self.widgets.get(error["handler"].rpartition(".")[0])
+        if widget is not None:
+            widget.send({"type": "error", "id": None, "error": error})
+
+    def _send_ops(self, ops: list[dict[str, Any]], path: str, rev: int) -> None:
+        widget = self.widgets.get(path)
+        if widget is None or not ops:
+            return
+        if all(op["op"] != "remove" and op["path"].count("/") == 1 for op in ops):
+            with widget.hold_sync():
+                for op in ops:
+                    setattr(widget, parse_pointer(op["path"])[0], copy_json(op["value"]))
+            return
+        widget.send({"type": "patch", "rev": rev, "ops": ops})
+        names = {parse_pointer(op["path"])[0] for op in ops}
+        values = {name: getattr(widget, name) for name in names}
+        values = apply_patch_in_place(values, copy_json(ops))
+        for name in names:
+            if values[name] is not getattr(widget, name):
+                with widget._lock_property(**{name: values[name]}):
+                    setattr(widget, name, values[name])
+
+    def _upsert(self, path: str, values: dict[str, Any]) -> None:
+        state = self.session.states().get(path)
+        if state is None:
+            return
+        cls = type(state)
+        check_var_names(cls, list(values))
+        widget = self.widgets.get(path)
+        spec = spec_of(cls)
+        view = view_source(cls.__dict__.get("_esm"))
+        if widget is None:
+            widget = widget_class(cls)(values, _nb_spec=spec, _nb_view=view,
+                                       _nb_children=self._children(path))
+            widget.on_msg(self._on_msg)
+            self.widgets[path] = widget
+        else:
+            widget.add_vars(values)
+            with widget.hold_sync():
+                widget._nb_spec, widget._nb_view = spec, view
+                for name, value in values.items():
+                    setattr(widget, name, value)
+        parent = path.rpartition(".")[0]
+        if parent in self.widgets:
+            self._link_children(parent)
+
+    def _children(self, path: str) -> list[str]:
+        prefix = path + "."
+        return [f"IPY_MODEL_{w.model_id}" for p, w in self.widgets.items()
+                if p.startswith(prefix) and "." not in p[len(prefix):]]
+
+    def _link_children(self, path: str) -> None:
+        children = self._children(path)
+        if self.widgets[path]._nb_children != children:
+            self.widgets[path]._nb_children = children
+
+    # ----------------------------------------------------------------- browser → kernel
+
+    def _on_msg(self, widget: StateWidget, content: Any, buffers: Sequence[Any]) -> None:
+        if isinstance(content, dict) and content.get("type") == "runtime_request":
+            widget.send({"type": "runtime", "source": runtime_source()})
+            return
+        if self._inbox is None or self._worker is None or self._worker.done():
+            self._inbox = asyncio.Queue()
+            self._worker = asyncio.get_event_loop().create_task(self._work(self._inbox))
+        self._inbox.put_nowait((widget, content))
+
+    async def _work(self, inbox: asyncio.Queue[tuple[StateWidget, dict[str, Any]]]) -> None:
+        while True:
+            widget, content = await inbox.get()
+            await self._handle(widget, content)
+
+    async def _handle(self, widget: StateWidget, content: Any) -> None:
+        path = widget._nb_spec.get("path", "")
+        msg_id = content.get("id") if isinstance(content, dict) else None
+        name = path
+        try:
+            if not isinstance(content, dict):
+                raise ProtocolError(f"an nbstate message must be a JSON object, got "
+                                    f"{type(content).__name__}")
+            kind = content.get("type")
+            if kind == "event":
+                handler = _field(content, "handler", str)
+                payload = content.get("payload", {})
+                name = f"{path}.{handler}"
+                await self.session.dispatch(name, payload)
+            elif kind == "set":
+                var = _field(content, "var", str)
+                name = f"{path}.{var}"
+                if "value" not in content:
+                    raise ProtocolError(f"'set' of {name} has no 'value'")
+                await self.session.set_var(path, var, content["value"])
+            else:
+                raise ProtocolError(f"unknown message type {kind!r}; expected 'event', 'set' or "
+                                    "'runtime_request'")
+        except NbStateError as exc:
+            widget.send({"type": "error", "id": msg_id, "error": error_info(name, exc)})
+            return
+        except Exception as exc:  # a bug of ours must not kill the worker
+            log.exception("nbstate: failed to handle %r", content)
+            widget.send({"type": "error", "id": msg_id, "error": error_info(name, exc)})
+            return
+        widget.send({"type": "done", "id": msg_id})
+
+
+def _field(content: dict[str, Any], key: str, kind: type) -> Any:
+    value = content.get(key)
+    if not isinstance(value, kind):
+        raise ProtocolError(f"message {content.get('type')!r} needs {key!r} as "
+                            f"{kind.__name__}, got {value!r}")
+    return value

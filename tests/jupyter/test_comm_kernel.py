@@ -1,0 +1,230 @@
+"""The comm protocol against a real ipykernel: open, event, update, patch, error, runtime."""
+
+from __future__ import annotations
+
+import queue
+import textwrap
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.manager import KernelManager, start_new_kernel
+
+pytestmark = pytest.mark.kernel
+
+SETUP = textwrap.dedent('''
+    import asyncio
+    import nbstate as ns
+
+    class Shop(ns.State):
+        items: list[str] = []
+        count: int = 0
+        _secret: str = "never sent"
+
+        @ns.computed
+        def total(self) -> int:
+            return len(self.items)
+
+        def add(self, text: str):
+            self.items.append(text)
+
+        async def slow_add(self, text: str):
+            self.count += 1
+            yield
+            await asyncio.sleep(0.05)
+            self.items.append(text)
+
+        def boom(self):
+            self.count = 99
+            raise ValueError("no stock")
+
+    class Cart(Shop):
+        coupon: str = ""
+
+    ns.show(Shop)
+''')
+
+
+@pytest.fixture(scope="module")
+def kernel() -> Iterator[tuple[KernelManager, BlockingKernelClient]]:
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        yield km, kc
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def _drain(kc: BlockingKernelClient, timeout: float = 0.5) -> list[dict[str, Any]]:
+    out = []
+    while True:
+        try:
+            out.append(kc.get_iopub_msg(timeout=timeout))
+        except queue.Empty:
+            return out
+
+
+def _execute(kc: BlockingKernelClient, code: str) -> list[dict[str, Any]]:
+    msg_id = kc.execute(code)
+    reply = kc.get_shell_msg(timeout=30)
+    assert reply["parent_header"]["msg_id"] == msg_id
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return _drain(kc)
+
+
+def _send(kc: BlockingKernelClient, comm_id: str, content: dict[str, Any]) -> None:
+    msg = kc.session.msg("comm_msg", {"comm_id": comm_id,
+                                      "data": {"method": "custom", "content": content}})
+    kc.shell_channel.send(msg)
+
+
+def _until(kc: BlockingKernelClient, pred: Any, timeout: float = 10) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            msg = kc.get_iopub_msg(timeout=0.2)
+        except queue.Empty:
+            continue
+        seen.append(msg)
+        if pred(msg):
+            return seen
+    raise AssertionError(f"no matching message in {timeout}s; saw {[m['msg_type'] for m in seen]}")
+
+
+def _custom(msg: dict[str, Any]) -> dict[str, Any] | None:
+    if msg["msg_type"] != "comm_msg":
+        return None
+    data = msg["content"]["data"]
+    return data.get("content") if data.get("method") == "custom" else None
+
+
+def _reply_to(msg_id: str) -> Any:
+    return lambda m: (_custom(m) or {}).get("id") == msg_id
+
+
+@pytest.fixture(scope="module")
+def models(kernel: tuple[KernelManager, BlockingKernelClient]) -> dict[str, dict[str, Any]]:
+    _, kc = kernel
+    msgs = _execute(kc, SETUP)
+    opens = [m for m in msgs if m["msg_type"] == "comm_open"]
+    by_path = {}
+    for m in opens:
+        state = m["content"]["data"]["state"]
+        if "_nb_spec" in state:
+            by_path[state["_nb_spec"]["path"]] = {"comm_id": m["content"]["comm_id"],
+                                                  "state": state}
+    return by_path
+
+
+def test_comm_open_carries_vars_spec_and_children(models: dict[str, dict[str, Any]]) -> None:
+    assert set(models) == {"shop", "shop.cart"}
+    shop = models["shop"]["state"]
+    assert shop["items"] == [] and shop["count"] == 0 and shop["total"] == 0
+    assert "_secret" not in shop
+    assert [v["name"] for v in shop["_nb_spec"]["vars"]] == ["items", "count", "total"]
+    assert {h["name"] for h in shop["_nb_spec"]["handlers"]} == {"add", "slow_add", "boom"}
+    cart_id = models["shop.cart"]["comm_id"]
+    assert shop["_nb_children"] == [f"IPY_MODEL_{cart_id}"]
+    assert len(shop["_esm"]) < 4096, "the per-state ESM must stay small"
+
+
+def test_runtime_is_sent_on_request(kernel: Any, models: dict[str, dict[str, Any]]) -> None:
+    _, kc = kernel
+    _send(kc, models["shop"]["comm_id"], {"type": "runtime_request"})
+    seen = _until(kc, lambda m: (_custom(m) or {}).get("type") == "runtime")
+    source = _custom(seen[-1])["source"]  # type: ignore[index]
+    assert "export" in source and len(source) > 1000
+
+
+def test_event_patches_then_done(kernel: Any, models: dict[str, dict[str, Any]]) -> None:
+    _, kc = kernel
+    msg_id = uuid.uuid4().hex
+    _send(kc, models["shop"]["comm_id"],
+          {"type": "event", "id": msg_id, "handler": "add", "payload": {"text": "tea"}})
+    seen = _until(kc, _reply_to(msg_id))
+    patches = [c for m in seen if (c := _custom(m)) and c.get("type") == "patch"]
+    assert patches and patches[-1]["ops"] == [
+        {"op": "add", "path": "/items/-", "value": "tea"},
+        {"op": "replace", "path": "/total", "value": 1},
+    ]
+    assert _custom(seen[-1]) == {"type": "done", "id": msg_id}
+    # the kernel-side trait holds the same value a reloaded page would read
+    out = _execute(kc, "from nbstate.jupyter.display import kernel_host\n"
+                       "print(kernel_host().widgets['shop'].items)")
+    assert any("['tea']" in m["content"].get("text", "") for m in out)
+
+
+def test_yield_flushes_an_intermediate_update(kernel: Any,
+                                              models: dict[str, dict[str, Any]]) -> None:
+    _, kc = kernel
+    msg_id = uuid.uuid4().hex
+    _send(kc, models["shop"]["comm_id"],
+          {"type": "event", "id": msg_id, "handler": "slow_add", "payload": {"text": "jam"}})
+    seen = _until(kc, _reply_to(msg_id))
+    updates = [m["content"]["data"]["state"] for m in seen if m["msg_type"] == "comm_msg"
+               and m["content"]["data"].get("method") == "update"]
+    patches = [c for m in seen if (c := _custom(m)) and c.get("type") == "patch"]
+    assert {"count": 1} in updates, "the yield must flush count before the sleep"
+    assert patches[-1]["ops"][0] == {"op": "add", "path": "/items/-", "value": "jam"}
+
+
+def test_var_set_from_browser(kernel: Any, models: dict[str, dict[str, Any]]) -> None:
+    _, kc = kernel
+    msg_id = uuid.uuid4().hex
+    _send(kc, models["shop.cart"]["comm_id"],
+          {"type": "set", "id": msg_id, "var": "coupon", "value": "SAVE"})
+    seen = _until(kc, _reply_to(msg_id))
+    assert _custom(seen[-1]) == {"type": "done", "id": msg_id}
+    out = _execute(kc, "print(ns.get_state(Cart).coupon)")
+    assert any("SAVE" in m["content"].get("text", "") for m in out)
+
+
+@pytest.mark.parametrize(
+    ("content", "error_type", "words"),
+    [
+        ({"type": "event", "handler": "nope", "payload": {}}, "UnknownHandlerError",
+         "no event handler 'nope'"),
+        ({"type": "event", "handler": "add", "payload": {"text": 5}}, "PayloadError",
+         "text"),
+        ({"type": "event", "handler": "boom", "payload": {}}, "ValueError", "no stock"),
+        ({"type": "set", "var": "count", "value": "many"}, "VarTypeError", "shop.count"),
+        ({"type": "set", "var": "total", "value": 3}, "ReadOnlyVarError", "shop.total"),
+        ({"type": "set", "var": "_secret", "value": "x"}, "ReadOnlyVarError", "_secret"),
+        ({"type": "teleport"}, "ProtocolError", "unknown message type"),
+        ({"type": "event", "handler": 7}, "ProtocolError", "'handler'"),
+    ],
+)
+def test_bad_input_gets_an_error_and_changes_nothing(
+        kernel: Any, models: dict[str, dict[str, Any]], content: dict[str, Any],
+        error_type: str, words: str) -> None:
+    _, kc = kernel
+    before = _execute(kc, "import json; print(json.dumps(ns.default_session().snapshot(), "
+                          "sort_keys=True))")
+    msg_id = uuid.uuid4().hex
+    _send(kc, models["shop"]["comm_id"], {**content, "id": msg_id})
+    seen = _until(kc, _reply_to(msg_id))
+    reply = _custom(seen[-1])
+    assert reply is not None and reply["type"] == "error"
+    assert reply["error"]["type"] == error_type
+    assert words in reply["error"]["message"]
+    after = _execute(kc, "import json; print(json.dumps(ns.default_session().snapshot(), "
+                         "sort_keys=True))")
+    text = [m["content"]["text"] for m in before if m["msg_type"] == "stream"]
+    assert text == [m["content"]["text"] for m in after if m["msg_type"] == "stream"]
+    # the kernel keeps answering
+    ok_id = uuid.uuid4().hex
+    _send(kc, models["shop"]["comm_id"], {"type": "set", "id": ok_id, "var": "count", "value": 0})
+    assert _custom(_until(kc, _reply_to(ok_id))[-1]) == {"type": "done", "id": ok_id}
+
+
+def test_cell_mutation_reaches_the_model(kernel: Any, models: dict[str, dict[str, Any]]) -> None:
+    _, kc = kernel
+    msgs = _execute(kc, "ns.get_state(Shop).count = 41")
+    updates = [m["content"] for m in msgs if m["msg_type"] == "comm_msg"
+               and m["content"]["data"].get("method") == "update"]
+    assert any(u["comm_id"] == models["shop"]["comm_id"] and u["data"]["state"] == {"count": 41}
+               for u in updates)
