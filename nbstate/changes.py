@@ -33,6 +33,7 @@ from typing import Any, Protocol, SupportsIndex
 import pydantic
 from pydantic import TypeAdapter
 
+from .errors import VarTypeError
 from .protocol import encode, pointer
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "TrackedDict",
     "TrackedList",
     "TrackedSet",
+    "plain_type",
     "shape_of",
     "untrack",
     "wrap",
@@ -65,7 +67,7 @@ class Root(Protocol):
         """Append one change to the session's log (``op`` is ``None`` for backend vars)."""
 
 
-@dataclasses.dataclass(eq=False)
+@dataclasses.dataclass(eq=False, slots=True)
 class Entry:
     """One logged change: the op sent to clients (``None`` for backend vars) and its undo."""
 
@@ -260,8 +262,7 @@ def wrap(value: Any, shape: Shape, parent: _Parent, key: Any) -> Any:
                 dict.__setitem__(node, k, wrap(v, item, node, k))
     elif isinstance(value, set):
         node = value if kind is TrackedSet else TrackedSet(value)
-    elif isinstance(value, pydantic.BaseModel) or (
-            dataclasses.is_dataclass(value) and not isinstance(value, type)):
+    elif _trackable_object(value):
         node = value
         if not _is_tracked_object(node):
             node.__class__ = _tracked_class(type(node))
@@ -269,7 +270,7 @@ def wrap(value: Any, shape: Shape, parent: _Parent, key: Any) -> Any:
             v = node.__dict__.get(name, _MISSING) if hasattr(node, "__dict__") else _MISSING
             if v is _MISSING or type(v) in _SCALAR_TYPES:
                 continue
-            wrapped = wrap(v, _field_shape(_plain_class(node), name) or ANY, node, name)
+            wrapped = wrap(v, _field_shape(plain_type(node), name) or ANY, node, name)
             if wrapped is not v:
                 node.__dict__[name] = wrapped
     else:
@@ -278,6 +279,18 @@ def wrap(value: Any, shape: Shape, parent: _Parent, key: Any) -> Any:
         node._nb_shape = shape
     _set_link(node, parent, key)
     return node
+
+
+def _trackable_object(value: Any) -> bool:
+    """A pydantic model or dataclass instance whose attribute sets can be tracked.
+
+    Tracking needs an instance ``__dict__`` and weak references; a slotted class has neither,
+    so its instances are kept as opaque values (they change by reassignment only).
+    """
+    if not (isinstance(value, pydantic.BaseModel) or (
+            dataclasses.is_dataclass(value) and not isinstance(value, type))):
+        return False
+    return hasattr(value, "__dict__") and type(value).__weakrefoffset__ != 0
 
 
 def untrack(value: Any) -> Any:
@@ -291,7 +304,7 @@ def untrack(value: Any) -> Any:
     if isinstance(value, set):
         return set(value)
     if _is_tracked_object(value):
-        plain = _plain_class(value)
+        plain = plain_type(value)
         copy = object.__new__(plain)
         if isinstance(value, pydantic.BaseModel):
             for slot in ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"):
@@ -313,7 +326,27 @@ def _unlink(value: Any) -> None:
 def _adopt(parent: Any, value: Any, key: Any) -> Any:
     shape = parent._nb_shape if isinstance(parent, (TrackedList, TrackedDict, TrackedSet)) else ANY
     item = (shape or ANY).item or ANY
-    return wrap(item.validate(value), item, parent, key)
+    return wrap(_validate(item, value, parent, key), item, parent, key)
+
+
+def _validate(shape: Shape, value: Any, node: Any, key: Any) -> Any:
+    """``shape.validate(value)`` for ``node[key]``; a failure names the var and the place."""
+    try:
+        return shape.validate(value)
+    except pydantic.ValidationError as exc:
+        place = _locate(node)
+        tokens = place[1] if place is not None else None
+        where = "a var" if tokens is None else f"{tokens[0]}.{tokens[1]}"
+        inner = pointer(*(tokens or ())[2:], str(key))
+        details = "; ".join(e["msg"] for e in exc.errors()[:3])
+        raise VarTypeError(
+            f"{where} at {inner} cannot hold {_short_repr(value)} ({type(value).__name__}): "
+            f"{details}") from None
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 _SCALAR_TYPES = frozenset({str, int, float, bool, type(None), bytes})
@@ -564,7 +597,7 @@ def _set_mutator(name: str) -> Callable[..., Any]:
     def mutate(self: TrackedSet, *args: Any) -> Any:
         place = _locate(self)
         if name == "add":
-            args = (((self._nb_shape or ANY).item or ANY).validate(args[0]),)
+            args = (_validate((self._nb_shape or ANY).item or ANY, args[0], self, "-"),)
         before = set(self)
         result = method(self, *args)
         if before != set(self):
@@ -620,7 +653,8 @@ def _is_tracked_object(value: Any) -> bool:
     return getattr(type(value), _TRACKED_MARK, False) is True
 
 
-def _plain_class(value: Any) -> type:
+def plain_type(value: Any) -> type:
+    """The user's class of ``value``: the model or dataclass behind its tracking subclass."""
     cls = type(value)
     return cls.__mro__[1] if getattr(cls, _TRACKED_MARK, False) is True else cls
 
@@ -647,18 +681,21 @@ def _tracked_class(cls: type) -> type:
             base_setattr(self, name, value)
             return
         place = _locate(self)
-        value = wrap(shape.validate(value), shape, self, name)
+        value = wrap(_validate(shape, value, self, name), shape, self, name)
         old = self.__dict__.get(name, _MISSING)
         if old is value or (type(old) is type(value) and old == value):
             return
         base_setattr(self, name, value)
+        stored = self.__dict__.get(name, _MISSING)
+        if stored is not value and stored is not _MISSING:
+            # validate_assignment models store a validated copy: track that one instead
+            value = self.__dict__[name] = wrap(stored, shape, self, name)
         if old is not _MISSING:
             _unlink(old)
-        _emit("replace", (name,), value,
-              functools.partial(_object_set, base_setattr, self, name, old), place)
+        _emit("replace", (name,), value, functools.partial(_object_set, self, name, old), place)
 
     def __eq__(self: Any, other: object) -> bool:  # noqa: N807
-        if not isinstance(other, cls) or _plain_class(other) is not cls:
+        if not isinstance(other, cls) or plain_type(other) is not cls:
             return NotImplemented
         if is_model:
             return bool(self.__dict__ == other.__dict__
@@ -676,8 +713,9 @@ def _tracked_class(cls: type) -> type:
         "__qualname__": cls.__qualname__,
         _TRACKED_MARK: True,
     }
-    if is_model:
-        namespace["__reduce_ex__"] = lambda self, _p: (_restore_model, (cls, untrack(self)))
+    # copies and pickles are plain, as for tracked containers: a copy is not part of any state
+    namespace["__reduce_ex__"] = lambda self, _p: (_restore_model, (cls, untrack(self)))
+    namespace["__deepcopy__"] = lambda self, memo=None: untrack(self)
     return types.new_class(cls.__name__, (cls,), {}, lambda ns: ns.update(namespace))
 
 
@@ -685,12 +723,16 @@ def _restore_model(cls: type, plain: Any) -> Any:
     return plain
 
 
-def _object_set(setter: Callable[[Any, str, Any], None], obj: Any, name: str,
-                value: Any) -> None:
+def _object_set(obj: Any, name: str, value: Any) -> None:
+    # Straight into __dict__: the undo restores the exact object, which a validating
+    # __setattr__ (pydantic's validate_assignment) would replace with a copy.
     old = obj.__dict__.get(name, _MISSING)
     if old is not _MISSING:
         _unlink(old)
-    setter(obj, name, value)
+    if value is _MISSING:
+        obj.__dict__.pop(name, None)
+        return
+    obj.__dict__[name] = value
     _relink(obj, name, value)
 
 

@@ -68,14 +68,14 @@ def _apply_one(doc: Any, op: Mapping[str, Any]) -> Any:
     if name in ("add", "replace", "test") and "value" not in op:
         raise JsonPatchError(f"{name!r} operation at {path!r} has no 'value'")
     if name == "add":
-        return _add(doc, parse_pointer(path), copy.deepcopy(op["value"]))
+        return _add(doc, parse_pointer(path), _copy(op["value"]))
     if name == "remove":
         doc, _ = _remove(doc, parse_pointer(path))
         return doc
     if name == "replace":
         tokens = parse_pointer(path)
         doc, _ = _remove(doc, tokens)
-        return _add(doc, tokens, copy.deepcopy(op["value"]))
+        return _add(doc, tokens, _copy(op["value"]))
     if name in ("move", "copy"):
         source = op.get("from")
         if not isinstance(source, str):
@@ -96,6 +96,10 @@ def _apply_one(doc: Any, op: Mapping[str, Any]) -> Any:
         return doc
     raise JsonPatchError(f"unknown operation {name!r}; expected one of add, remove, replace, "
                          "move, copy, test")
+
+
+def _copy(value: Any) -> Any:
+    return copy.deepcopy(value) if isinstance(value, (list, dict)) else value
 
 
 def _json_equal(a: Any, b: Any) -> bool:

@@ -24,7 +24,7 @@ from typing import Any, Protocol, TypeVar
 
 from . import events
 from .events import _mode
-from .changes import ChangeLog, Entry, attach, compact, detach
+from .changes import ChangeLog, Entry, attach, compact, detach, plain_type
 from .errors import (
     BackgroundMutationError,
     NbStateError,
@@ -36,7 +36,7 @@ from .errors import (
 from .handlers import EventSpec
 from .patch import apply_patch_in_place
 from .protocol import Delta, ErrorInfo, copy_json, encode, pointer
-from .state import State, _registry, resolve_dep
+from .state import State, _registry, on_redefinition, resolve_dep
 from .vars import BaseVar, ComputedVar, Dependencies
 
 __all__ = ["Listener", "Session", "VarRoot", "default_session"]
@@ -56,11 +56,12 @@ class Listener(Protocol):
 class VarRoot:
     """Where a var's tracked value hangs: reports its changes to the session's log."""
 
-    __slots__ = ("state", "var")
+    __slots__ = ("pointer", "state", "var")
 
     def __init__(self, state: State, var: BaseVar[Any]) -> None:
         self.state = state
         self.var = var
+        self.pointer = pointer(state._nb_path, var.name)
 
     def where(self) -> tuple[str, ...] | None:
         self.state._nb_session._check_mutation(self.state, self.var.name)
@@ -87,6 +88,7 @@ class Session:
         self._states: dict[str, State] = {}
         self._document: dict[str, dict[str, Any]] = {}
         self._deps = Dependencies()
+        self._uncached: list[tuple[State, ComputedVar[Any]]] = []
         self._log = ChangeLog()
         self._listeners: list[Listener] = []
         self._background: set[asyncio.Task[None]] = set()
@@ -96,6 +98,7 @@ class Session:
         self._timer: asyncio.TimerHandle | None = None
         self._free_flush: asyncio.Handle | None = None
         self._last_flush = 0.0
+        on_redefinition(self)
 
     # ----------------------------------------------------------------- states
 
@@ -153,6 +156,8 @@ class Session:
                 self._make(parent, ops)
         state = cls(self)
         for var in cls.__nbstate_computed__.values():
+            if not var.cache:
+                self._uncached.append((state, var))
             if var.explicit_deps is not None:
                 self._deps.track(state, var, [resolve_dep(cls, d) for d in var.explicit_deps])
         if old is not None:
@@ -161,9 +166,15 @@ class Session:
         ops.append({"op": "replace" if old is not None else "add", "path": pointer(path),
                     "value": self._encode_state(state)})
 
+    def _redefined(self, cls: type[State]) -> None:
+        """A notebook cell redefined a class: move this session's instance to it now."""
+        if cls.__nbstate_path__ in self._states:
+            self._instance(cls)
+
     def _migrate(self, old: State, new: State) -> None:
         """Carry over the values of a redefined class's vars that still exist and validate."""
         self._deps.forget(old)
+        self._uncached = [(s, v) for s, v in self._uncached if s is not old]
         for name, var in type(new).__nbstate_vars__.items():
             if name in old._nb_values:
                 try:
@@ -189,24 +200,35 @@ class Session:
                 "self'; make the change inside 'async with self:' so it holds the session lock")
 
     def _assign(self, state: State, var: BaseVar[Any], value: Any) -> None:
-        self._check_mutation(state, var.name)
-        value = var.validate(state._nb_path, value)
-        old = state._nb_values[var.name]
-        if _equal(old, value):
+        """``state.<var> = value``: validate, skip equal values, log a ``replace``."""
+        mode = _mode.get()
+        if mode == "background":
+            self._check_mutation(state, var.name)
+        if type(value) is not var.exact:
+            value = var.validate(state._nb_path, value)
+        values = state._nb_values
+        name = var.name
+        old = values[name]
+        if old is value or _equal(old, value):
             return
-        root = VarRoot(state, var)
-        new = var.wrap(value, root)
-        state._nb_values[var.name] = new
-        detach(old)
-        op = ({"op": "replace", "path": pointer(state._nb_path, var.name), "value": encode(new)}
+        root = state._nb_roots[name]
+        scalar = type(value) in _SCALARS
+        new = value if scalar else var.wrap(value, root)
+        values[name] = new
+        if not scalar:
+            detach(old)
+        op = ({"op": "replace", "path": root.pointer, "value": new if scalar else encode(new)}
               if var.synced else None)
 
         def undo() -> None:
-            state._nb_values[var.name] = old
+            values[name] = old
             detach(new)
-            attach(old, root, var.name)
+            attach(old, root, name)
 
-        self._record(Entry(op, undo, var.key, True))
+        self._log.entries.append(Entry(op, undo, var.key, True))
+        self._deps.invalidate(var.key)
+        if mode is None:
+            self._flush_when_free()
 
     def _record(self, entry: Entry) -> None:
         self._log.entries.append(entry)
@@ -259,7 +281,7 @@ class Session:
     def _publish(self, ops: list[dict[str, Any]]) -> Delta | None:
         if not ops:
             return None
-        self._document = apply_patch_in_place(self._document, copy_json(ops))
+        self._apply_to_document(ops)
         self.revision += 1
         delta: Delta = {"rev": self.revision, "ops": ops}  # type: ignore[typeddict-item]
         self.history.append(delta)
@@ -267,13 +289,21 @@ class Session:
             listener.on_delta(delta)
         return delta
 
+    def _apply_to_document(self, ops: list[dict[str, Any]]) -> None:
+        doc = self._document
+        for op in ops:
+            path = op["path"]
+            if op["op"] != "remove" and path.count("/") == 2 and "~" not in path:
+                _, state_path, name = path.split("/")  # a whole var: the common case
+                value = op["value"]
+                doc[state_path][name] = copy_json(value) if isinstance(value, (list, dict)) \
+                    else value
+            else:
+                self._document = doc = apply_patch_in_place(doc, [op])
+
     def _computed_ops(self) -> list[dict[str, Any]]:
         todo = list(self._deps.dirty.values())
-        self._deps.dirty.clear()
-        for state in self._states.values():
-            for var in type(state).__nbstate_computed__.values():
-                if not var.cache:
-                    todo.append((state, var))
+        todo.extend(self._uncached)
         ops: list[dict[str, Any]] = []
         seen: set[tuple[int, str]] = set()
         for state, var in todo:
@@ -289,6 +319,8 @@ class Session:
                     value):
                 ops.append({"op": "replace", "path": pointer(state._nb_path, var.name),
                             "value": value})
+        # cleared only now: if a computed var raised, every stale one is retried next flush
+        self._deps.dirty.clear()
         return ops
 
     def _yield_point(self) -> None:
@@ -450,13 +482,18 @@ class Session:
         return [d for d in self.history if d["rev"] > revision]
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _equal(old: Any, new: Any) -> bool:
-    if old is new:
-        return True
+    kind = type(old)
+    if kind in _SCALARS:
+        return kind is type(new) and bool(old == new)
     for kind in (list, dict, set):
         if isinstance(old, kind):
             return isinstance(new, kind) and bool(old == new)
-    return type(old) is type(new) and bool(old == new)
+    # a tracked model or dataclass equals a plain one of its class with the same fields
+    return plain_type(old) is plain_type(new) and bool(old == new)
 
 
 def _plain(value: Any) -> Any:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import sys
 import typing
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -37,6 +38,13 @@ RESERVED_NAMES = frozenset({"_esm", "_css"})
 """Class attributes that configure a state's view (anywidget-style), never backend vars."""
 
 _registry: dict[str, type[State]] = {}
+# Sessions to tell when a notebook cell redefines a class (weakly held: a session may be dropped).
+_redefinition_listeners: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def on_redefinition(listener: Any) -> None:
+    """Call ``listener._redefined(cls)`` whenever a state class replaces its older self."""
+    _redefinition_listeners.add(listener)
 
 
 def registry() -> dict[str, type[State]]:
@@ -66,11 +74,14 @@ class State:
     __nbstate_handlers__: ClassVar[dict[str, EventHandler]] = {}
     """Event handlers by name, own and inherited."""
     __nbstate_names__: ClassVar[frozenset[str]] = frozenset()
-    """Every assignable var name, own and inherited."""
+    """Every var name, own and inherited."""
+    __nbstate_setters__: ClassVar[dict[str, BaseVar[Any] | ComputedVar[Any]]] = {}
+    """Every var descriptor by name, own and inherited (assignment goes straight to it)."""
 
     _nb_session: Session
     _nb_path: str
     _nb_values: dict[str, Any]
+    _nb_roots: dict[str, Any]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -83,15 +94,17 @@ class State:
         set_(self, "_nb_path", type(self).__nbstate_path__)
         set_(self, "_nb_values", {})
         set_(self, "_nb_computed", {})
+        set_(self, "_nb_roots", {})
         from .session import VarRoot  # the root type lives with the session it reports to
 
         for var in type(self).__nbstate_vars__.values():
-            root = VarRoot(self, var)
+            root = self._nb_roots[var.name] = VarRoot(self, var)
             self._nb_values[var.name] = var.wrap(var.initial(self._nb_path), root)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in type(self).__nbstate_names__:
-            object.__setattr__(self, name, value)
+        var = type(self).__nbstate_setters__.get(name)
+        if var is not None:
+            var.__set__(self, value)
             return
         raise UnknownVarError(
             f"{self._nb_path} has no var {name!r}; declare it in the class body as "
@@ -113,9 +126,6 @@ class State:
     def _nb_owner(self, path: str) -> State:
         """The session's instance that holds vars declared at ``path`` (an ancestor)."""
         return self._nb_session._state_at(path)
-
-    def _nb_assign(self, var: BaseVar[Any], value: Any) -> None:
-        self._nb_session._assign(self, var, value)
 
     # ----------------------------------------------------------------- public API
 
@@ -160,7 +170,7 @@ def _set_up(cls: type[State]) -> None:
         kind = BackendVar if name.startswith("_") else BaseVar
         default = cls.__dict__.get(name, _NO_DEFAULT)
         var = kind(name, hint, _default_for(path, name, hint, default))
-        var.owner_path = path
+        var.bind(path, name)
         setattr(cls, name, var)
         state_vars[name] = var
     cls.__nbstate_vars__ = state_vars
@@ -168,8 +178,7 @@ def _set_up(cls: type[State]) -> None:
     computed_vars: dict[str, ComputedVar[Any]] = {}
     for name, value in list(cls.__dict__.items()):
         if isinstance(value, ComputedVar):
-            value.owner_path = path
-            value.name = name
+            value.bind(path, name)
             computed_vars[name] = value
     cls.__nbstate_computed__ = computed_vars
 
@@ -191,6 +200,7 @@ def _set_up(cls: type[State]) -> None:
             names.update(klass.__dict__.get("__nbstate_vars__", {}))
             names.update(klass.__dict__.get("__nbstate_computed__", {}))
     cls.__nbstate_names__ = frozenset(names)
+    cls.__nbstate_setters__ = {name: getattr(cls, name) for name in names}
     _register(cls)
 
 
@@ -239,6 +249,9 @@ def _register(cls: type[State]) -> None:
             f"{cls.__module__}.{cls.__qualname__} would claim it too. Rename one of the classes"
         )
     _registry[path] = cls
+    if old is not None and old is not cls:
+        for listener in list(_redefinition_listeners):
+            listener._redefined(cls)
 
 
 def resolve_dep(cls: type[State], dep: str) -> VarKey:

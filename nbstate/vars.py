@@ -51,12 +51,15 @@ class BaseVar(Generic[T]):
         self.name = name
         self.annotation = annotation
         self.default = default
-        self.owner_path = ""  # set by the state class set-up
+        self.bind("", name)
         self.shape: Shape = shape_of(annotation)
+        # A value of exactly this type needs no validation (the hot path of `self.n = 1`).
+        self.exact: type | None = annotation if annotation in (int, str, float, bool) else None
 
-    @property
-    def key(self) -> VarKey:
-        return (self.owner_path, self.name)
+    def bind(self, owner_path: str, name: str) -> None:
+        """Called by the class set-up: the var belongs to the state at ``owner_path``."""
+        self.owner_path, self.name = owner_path, name
+        self.key: VarKey = (owner_path, name)
 
     @overload
     def __get__(self, instance: None, owner: type) -> BaseVar[T]: ...
@@ -74,7 +77,7 @@ class BaseVar(Generic[T]):
     def __set__(self, instance: State, value: Any) -> None:
         state = instance if instance._nb_path == self.owner_path else instance._nb_owner(
             self.owner_path)
-        state._nb_assign(self, value)
+        state._nb_session._assign(state, self, value)
 
     def validate(self, state_path: str, value: Any) -> Any:
         """Validate ``value`` for this var.
@@ -82,6 +85,8 @@ class BaseVar(Generic[T]):
         Raises:
             VarTypeError: naming ``state path.var``, the expected type and the value.
         """
+        if type(value) is self.exact:
+            return value
         try:
             return self.shape.validate(value)
         except pydantic.ValidationError as exc:
@@ -131,15 +136,15 @@ class ComputedVar(Generic[T]):
         self.fget = fget
         self.cache = cache
         self.explicit_deps = None if deps is None else tuple(deps)
-        self.name = fget.__name__
-        self.owner_path = ""
+        self.bind("", fget.__name__)
         self.__doc__ = fget.__doc__
         hints = typing.get_type_hints(fget) if fget.__annotations__ else {}
         self.annotation: Any = hints.get("return", Any)
 
-    @property
-    def key(self) -> VarKey:
-        return (self.owner_path, self.name)
+    def bind(self, owner_path: str, name: str) -> None:
+        """Called by the class set-up: the var belongs to the state at ``owner_path``."""
+        self.owner_path, self.name = owner_path, name
+        self.key: VarKey = (owner_path, name)
 
     @overload
     def __get__(self, instance: None, owner: type) -> ComputedVar[T]: ...
