@@ -25,11 +25,11 @@ from typing import Any
 
 os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
 
-import ipywidgets  # noqa: E402
-import reflex as rx  # noqa: E402
+import ipywidgets
+import reflex as rx
 
-import nbstate as ns  # noqa: E402
-from nbstate.jupyter.host import JupyterHost  # noqa: E402
+import nbstate as ns
+from nbstate.jupyter.host import JupyterHost
 
 ROWS: list[tuple[str, str, str, str, str]] = []
 
