@@ -78,7 +78,7 @@ def view_source(value: Any) -> str:
     return text
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def widget_class(cls: type[State]) -> type[StateWidget]:
     """The widget class of a state class (its own ``_css``; the loader ``_esm``)."""
     css = view_source(cls.__dict__.get("_css"))

@@ -222,9 +222,9 @@ def main() -> None:
     bench_append_bytes()
     bench_flat_flush()
     bench_yields()
-    widths = [max(len(r[i]) for r in ROWS + [HEADER]) for i in range(5)]
+    widths = [max(len(r[i]) for r in [*ROWS, HEADER]) for i in range(5)]
     for row in [HEADER, tuple("-" * w for w in widths), *ROWS]:
-        print(" | ".join(cell.ljust(w) for cell, w in zip(row, widths)))
+        print(" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)))
 
 
 HEADER = ("measure", "nbstate", "peer", "ratio", "target")
