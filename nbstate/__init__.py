@@ -8,7 +8,7 @@ an RFC 6902 JSON Patch delta over the Jupyter comm.
 from __future__ import annotations
 
 import sys
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from .errors import (
     BackgroundMutationError,

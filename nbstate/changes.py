@@ -141,7 +141,7 @@ def shape_of(annotation: Any) -> Shape:
 def _field_shape(cls: type, name: str) -> Shape | None:
     if isinstance(cls, type) and issubclass(cls, pydantic.BaseModel):
         field = cls.model_fields.get(name)
-        return None if field is None else shape_of(field.annotation)
+        return None if field is None else shape_of(typing.cast(Any, field.annotation))
     if dataclasses.is_dataclass(cls):
         hints = typing.get_type_hints(cls)
         names = {f.name for f in dataclasses.fields(cls)}
@@ -174,9 +174,15 @@ def _set_link(node: Any, parent: _Parent, key: Any) -> None:
             _MODEL_LINKS.pop(ident, None)
         else:
             old = _MODEL_LINKS.get(ident)
-            ref = old[0] if old and old[0]() is node else weakref.ref(
-                node, lambda _r, i=ident: _MODEL_LINKS.pop(i, None))
+            ref = old[0] if old and old[0]() is node else weakref.ref(node, _forget_link(ident))
             _MODEL_LINKS[ident] = (ref, parent, key)
+
+
+def _forget_link(ident: int) -> Callable[[Any], None]:
+    def forget(_ref: Any) -> None:
+        _MODEL_LINKS.pop(ident, None)
+
+    return forget
 
 
 def _locate(node: Any) -> tuple[Root, tuple[str, ...] | None, bool] | None:
@@ -228,7 +234,11 @@ def _emit(op: str, keys: tuple[str | int, ...], value: Any, undo: Undo,
         return
     entry: dict[str, Any] = {"op": op, "path": pointer(*tokens, *keys)}
     if op != "remove":
-        entry["value"] = encode(value)
+        try:
+            entry["value"] = encode(value)
+        except Exception:
+            undo()  # a value with no JSON form: the change must not stay without its undo
+            raise
     # An op on a list item, or an add to a list, is not stable: later ops can shift its index.
     root.record(entry, undo, stable and not (keys and (isinstance(keys[0], int) or keys[0] == "-")))
 
@@ -245,10 +255,10 @@ def wrap(value: Any, shape: Shape, parent: _Parent, key: Any) -> Any:
     kind = type(value)
     if kind in _SCALAR_TYPES:
         return value
-    if isinstance(value, (TrackedList, TrackedDict, TrackedSet)) or _is_tracked_object(value):
-        if _link_of(value)[0] is not None:
-            value = untrack(value)
-            kind = type(value)
+    if (isinstance(value, (TrackedList, TrackedDict, TrackedSet)) or _is_tracked_object(value)
+            ) and _link_of(value)[0] is not None:
+        value = untrack(value)
+        kind = type(value)
     item = shape.item or ANY
     if isinstance(value, list):
         node: Any = value if kind is TrackedList else TrackedList(value)
@@ -265,7 +275,8 @@ def wrap(value: Any, shape: Shape, parent: _Parent, key: Any) -> Any:
     elif _trackable_object(value):
         node = value
         if not _is_tracked_object(node):
-            node.__class__ = _tracked_class(type(node))
+            plain: Any = type(node)
+            node.__class__ = _tracked_class(plain)
         for name in _field_names(node):
             v = node.__dict__.get(name, _MISSING) if hasattr(node, "__dict__") else _MISSING
             if v is _MISSING or type(v) in _SCALAR_TYPES:
@@ -305,7 +316,7 @@ def untrack(value: Any) -> Any:
         return set(value)
     if _is_tracked_object(value):
         plain = plain_type(value)
-        copy = object.__new__(plain)
+        copy: Any = object.__new__(plain)
         if isinstance(value, pydantic.BaseModel):
             for slot in ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"):
                 object.__setattr__(copy, slot, _copy_attr(getattr(value, slot)))
@@ -379,7 +390,7 @@ class TrackedList(list[Any]):
         for v in list(values):
             self.append(v)
 
-    def __iadd__(self, values: Iterable[Any]) -> TrackedList:  # type: ignore[override,misc]
+    def __iadd__(self, values: Iterable[Any]) -> TrackedList:  # type: ignore[misc]
         self.extend(values)
         return self
 
@@ -411,7 +422,7 @@ class TrackedList(list[Any]):
             self._replace_all([])
 
     def sort(self, *, key: Callable[[Any], Any] | None = None, reverse: bool = False) -> None:
-        self._replace_all(sorted(self, key=key, reverse=reverse))  # type: ignore[type-var]
+        self._replace_all(sorted(self, key=key, reverse=reverse))
 
     def reverse(self) -> None:
         self._replace_all(self[::-1])
@@ -444,12 +455,14 @@ class TrackedList(list[Any]):
             return
         self.pop(index)
 
-    def __imul__(self, n: SupportsIndex) -> TrackedList:  # type: ignore[override,misc]
+    def __imul__(self, n: SupportsIndex) -> TrackedList:
         self._replace_all(list(self) * int(n))
         return self
 
     def _replace_all(self, items: list[Any]) -> None:
         """A change that reorders or rewrites the list: one ``replace`` of the whole list."""
+        if len(items) == len(self) and all(a is b for a, b in zip(items, self, strict=True)):
+            return  # nothing moved (sorting a sorted list, an empty slice deletion)
         place = _locate(self)
         members = {id(v) for v in self}
         seen: set[int] = set()
@@ -563,11 +576,11 @@ class TrackedDict(dict[Any, Any]):
             self[key] = default
         return dict.__getitem__(self, key)
 
-    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, *args: Any, **kwargs: Any) -> None:
         for k, v in dict(*args, **kwargs).items():
             self[k] = v
 
-    def __ior__(self, other: Any) -> TrackedDict:  # type: ignore[override,misc]
+    def __ior__(self, other: Any) -> TrackedDict:  # type: ignore[misc]
         self.update(other)
         return self
 
@@ -596,8 +609,11 @@ def _set_mutator(name: str) -> Callable[..., Any]:
 
     def mutate(self: TrackedSet, *args: Any) -> Any:
         place = _locate(self)
+        item = (self._nb_shape or ANY).item or ANY
         if name == "add":
-            args = (_validate((self._nb_shape or ANY).item or ANY, args[0], self, "-"),)
+            args = (_validate(item, args[0], self, "-"),)
+        elif name in _SET_ADDS and item.adapter is not None:
+            args = tuple({_validate(item, v, self, "-") for v in arg} for arg in args)
         before = set(self)
         result = method(self, *args)
         if before != set(self):
@@ -607,6 +623,9 @@ def _set_mutator(name: str) -> Callable[..., Any]:
 
     mutate.__name__ = name
     return mutate
+
+
+_SET_ADDS = frozenset({"update", "symmetric_difference_update", "__ior__", "__ixor__"})
 
 
 def _set_restore(s: TrackedSet, items: set[Any]) -> None:
@@ -665,17 +684,17 @@ def _field_names(node: Any) -> Iterable[str]:
     return (f.name for f in dataclasses.fields(node))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _tracked_class(cls: type) -> type:
     """A subclass of a pydantic model or dataclass whose attribute sets are logged.
 
     It adds no slots, so an instance's ``__class__`` can be swapped in place; it compares equal
     to instances of the plain class with the same fields.
     """
-    base_setattr = cls.__setattr__
+    base_setattr = typing.cast(Callable[[Any, str, Any], None], cls.__setattr__)
     is_model = issubclass(cls, pydantic.BaseModel)
 
-    def __setattr__(self: Any, name: str, value: Any) -> None:  # noqa: N807
+    def __setattr__(self: Any, name: str, value: Any) -> None:
         shape = _field_shape(cls, name)
         if shape is None:
             base_setattr(self, name, value)
@@ -694,9 +713,10 @@ def _tracked_class(cls: type) -> type:
             _unlink(old)
         _emit("replace", (name,), value, functools.partial(_object_set, self, name, old), place)
 
-    def __eq__(self: Any, other: object) -> bool:  # noqa: N807
-        if not isinstance(other, cls) or plain_type(other) is not cls:
+    def __eq__(self: Any, theirs: object) -> bool:
+        if not isinstance(theirs, cls) or plain_type(theirs) is not cls:
             return NotImplemented
+        other: Any = theirs
         if is_model:
             return bool(self.__dict__ == other.__dict__
                         and self.__pydantic_private__ == other.__pydantic_private__

@@ -70,7 +70,7 @@ class EventHandler:
                 continue
             default = ... if p.default is inspect.Parameter.empty else p.default
             fields[p.name] = (hints.get(p.name, Any), default)
-        return pydantic.create_model(  # type: ignore[no-any-return,call-overload]
+        return pydantic.create_model(
             f"{self.name}_payload", __config__=pydantic.ConfigDict(extra="forbid"), **fields)
 
     def validate(self, handler_path: str, payload: Any) -> dict[str, Any]:
@@ -127,7 +127,7 @@ class HandlerRef:
         params = [p.name for p in self.handler.params]
         if len(args) > len(params):
             raise PayloadError(f"{self.path} takes {len(params)} arguments, got {len(args)}")
-        payload = dict(zip(params, args))
+        payload = dict(zip(params, args, strict=False))
         payload.update(kwargs)
         return EventSpec(self.path, payload)
 

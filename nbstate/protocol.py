@@ -26,7 +26,7 @@ The JS runtime itself is shipped once per page: the tiny per-state ESM sends
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict, Union
+from typing import Any, Literal, TypedDict
 
 import pydantic_core
 
@@ -42,9 +42,9 @@ __all__ = [
     "PatchMessage",
     "RemoveOp",
     "ReplaceOp",
-    "SetMessage",
     "RuntimeMessage",
     "RuntimeRequest",
+    "SetMessage",
     "copy_json",
     "encode",
     "escape_token",
@@ -72,7 +72,7 @@ class ReplaceOp(TypedDict):
     value: Any
 
 
-Op = Union[AddOp, RemoveOp, ReplaceOp]
+Op = AddOp | RemoveOp | ReplaceOp
 """The operations nbstate emits. The appliers accept all six of RFC 6902."""
 
 
@@ -154,7 +154,10 @@ def escape_token(token: str) -> str:
 
 
 def pointer(*tokens: str | int) -> str:
-    """Build a JSON Pointer from reference tokens: ``pointer("todo", "items", 3)`` → ``/todo/items/3``."""
+    """Build a JSON Pointer from reference tokens.
+
+    ``pointer("todo", "items", 3)`` → ``/todo/items/3``.
+    """
     return "".join("/" + escape_token(str(t)) for t in tokens)
 
 

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from . import events
-from .events import _mode
 from .changes import ChangeLog, Entry, attach, compact, detach, plain_type
 from .errors import (
     BackgroundMutationError,
@@ -33,6 +32,7 @@ from .errors import (
     UnknownStateError,
     UnknownVarError,
 )
+from .events import _mode
 from .handlers import EventSpec
 from .patch import apply_patch_in_place
 from .protocol import Delta, ErrorInfo, copy_json, encode, pointer
@@ -134,6 +134,10 @@ class Session:
         state = self._states.get(path)
         if state is not None and type(state) is cls:
             return state
+        if state is not None and len(self._log):
+            # a redefinition: the replaced instance's pending changes go out before its
+            # values are carried over, or they would reach the new document twice
+            self.flush()
         chain = [c for c in reversed(cls.__mro__) if isinstance(c, type) and issubclass(c, State)
                  and c.__nbstate_path__ and _registry.get(c.__nbstate_path__) is c]
         ops: list[dict[str, Any]] = []
@@ -198,11 +202,17 @@ class Session:
             raise BackgroundMutationError(
                 f"a background handler changed {state._nb_path}.{name} outside 'async with "
                 "self'; make the change inside 'async with self:' so it holds the session lock")
+        if self._states.get(state._nb_path) is not state:
+            # its changes would reach clients but not the session's current instance
+            raise UnknownStateError(
+                f"cannot change {state._nb_path}.{name}: this {type(state).__qualname__} "
+                "instance was replaced when its class was redefined; use the current one, "
+                f"session.get_state({type(state).__qualname__})")
 
     def _assign(self, state: State, var: BaseVar[Any], value: Any) -> None:
         """``state.<var> = value``: validate, skip equal values, log a ``replace``."""
         mode = _mode.get()
-        if mode == "background":
+        if mode == "background" or self._states.get(state._nb_path) is not state:
             self._check_mutation(state, var.name)
         if type(value) is not var.exact:
             value = var.validate(state._nb_path, value)
@@ -214,11 +224,12 @@ class Session:
         root = state._nb_roots[name]
         scalar = type(value) in _SCALARS
         new = value if scalar else var.wrap(value, root)
+        # encoded before the change: a value with no JSON form raises with nothing changed
+        op = ({"op": "replace", "path": root.pointer, "value": new if scalar else encode(new)}
+              if var.synced else None)
         values[name] = new
         if not scalar:
             detach(old)
-        op = ({"op": "replace", "path": root.pointer, "value": new if scalar else encode(new)}
-              if var.synced else None)
 
         def undo() -> None:
             values[name] = old
@@ -269,7 +280,7 @@ class Session:
         """
         computed_ops = self._computed_ops()
         entries = self._log.take(upto)
-        if upto is None or self._cut is not None and self._cut <= upto:
+        if upto is None or (self._cut is not None and self._cut <= upto):
             self._cut = None
         elif self._cut is not None:
             self._cut -= upto
@@ -339,9 +350,11 @@ class Session:
         if self._cut is not None:
             self.flush(self._cut)
 
-    def _rollback(self) -> None:
-        """Undo the changes since the last flush point (the last flush or a deferred yield)."""
-        since = self._cut or 0
+    def _rollback(self, since: int | None = None) -> None:
+        """Undo the changes since the last flush point (the last flush or a deferred yield),
+        or since log position ``since``."""
+        if since is None:
+            since = self._cut or 0
         undone = self._log.entries[since:]
         self._log.rollback(since)
         for entry in undone:
@@ -392,12 +405,23 @@ class Session:
             raise UnknownVarError(f"{state_path} has no var {name!r}; its base vars are "
                                   f"{', '.join(_base_var_names(cls)) or 'none'}")
         async with self._session_lock():
+            start = len(self._log)
             token = _mode.set("handler")
             try:
                 setattr(state, name, value)
             finally:
                 _mode.reset(token)
+            self._flush_or_rollback(start)
+
+    def _flush_or_rollback(self, since: int | None = None) -> None:
+        """Flush; if a computed var raises, undo the changes (see :meth:`_rollback`) and re-raise,
+        so the state is never left changed but unsent."""
+        try:
             self.flush()
+        except Exception:
+            self._rollback(since)
+            self.flush()
+            raise
 
     def _resolve(self, handler: str) -> tuple[State, Any]:
         path, _, name = handler.rpartition(".")
@@ -449,7 +473,7 @@ class Session:
         try:
             if failed:
                 self._rollback()
-            self.flush()
+            self._flush_or_rollback()
         finally:
             _mode.set("background")
             if self._lock is not None:
@@ -462,7 +486,8 @@ class Session:
 
         Base vars and computed vars of every instantiated state; never backend vars.
         """
-        return copy_json(self._document)
+        snapshot: dict[str, dict[str, Any]] = copy_json(self._document)
+        return snapshot
 
     def subscribe(self, listener: Listener) -> tuple[dict[str, dict[str, Any]], int]:
         """Attach a transport; returns the snapshot and its revision, atomically."""

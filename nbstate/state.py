@@ -16,6 +16,7 @@ replaces the class at its path; any other class claiming a taken path is an erro
 
 from __future__ import annotations
 
+import inspect
 import re
 import sys
 import typing
@@ -81,6 +82,7 @@ class State:
     _nb_session: Session
     _nb_path: str
     _nb_values: dict[str, Any]
+    _nb_computed: dict[str, Any]
     _nb_roots: dict[str, Any]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -169,7 +171,7 @@ def _set_up(cls: type[State]) -> None:
             continue
         kind = BackendVar if name.startswith("_") else BaseVar
         default = cls.__dict__.get(name, _NO_DEFAULT)
-        var = kind(name, hint, _default_for(path, name, hint, default))
+        var: BaseVar[Any] = kind(name, hint, _default_for(path, name, hint, default))
         var.bind(path, name)
         setattr(cls, name, var)
         state_vars[name] = var
@@ -212,10 +214,10 @@ def _own_hints(cls: type[State]) -> dict[str, Any]:
     namespace = dict(vars(sys.modules[cls.__module__])) if cls.__module__ in sys.modules else {}
     namespace.update(vars(cls))
     hints: dict[str, Any] = {}
-    for name, hint in cls.__dict__.get("__annotations__", {}).items():
+    for name, hint in inspect.get_annotations(cls).items():
         if isinstance(hint, str):
             try:
-                hint = eval(hint, namespace)  # noqa: S307 - the class's own annotation text
+                hint = eval(hint, namespace)  # the class's own annotation text
             except NameError as exc:
                 raise TypeError(f"state {cls.__nbstate_path__}: cannot resolve the annotation "
                                 f"of {name!r} ({exc}); define the types it names before the "

@@ -197,8 +197,9 @@ class ComputedVar(Generic[T]):
 @overload
 def computed(fget: Callable[[Any], T], /) -> ComputedVar[T]: ...
 @overload
-def computed(*, cache: bool = True,
-             deps: Iterable[str] | None = None) -> Callable[[Callable[[Any], T]], ComputedVar[T]]: ...
+def computed(
+    *, cache: bool = True, deps: Iterable[str] | None = None,
+) -> Callable[[Callable[[Any], T]], ComputedVar[T]]: ...
 def computed(fget: Callable[[Any], T] | None = None, /, *, cache: bool = True,
              deps: Iterable[str] | None = None) -> Any:
     """Declare a computed var: ``@computed`` or ``@computed(cache=False, deps=["items"])``.

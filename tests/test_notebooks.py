@@ -32,9 +32,10 @@ def test_notebook_runs_and_shows_views(path: pathlib.Path) -> None:
     assert all("_nb_spec" in m for m in models)
 
 
-def test_todo_notebook_reads_back_the_kernel_state() -> None:
+def test_todo_notebook_state_changes_from_a_cell() -> None:
     path = next(p for p in NOTEBOOKS if p.name == "todo.ipynb")
     nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell('todo.items.append("tea")\nns.get_state(Filters).matches'))
     NotebookClient(nb, timeout=60, kernel_name="python3").execute()
     last = nb.cells[-1]["outputs"][-1]
-    assert last["data"]["text/plain"] == "[]"
+    assert last["data"]["text/plain"] == "['tea']"

@@ -8,6 +8,8 @@ page or a Voila page reads (DESIGN.md §4).
 
 Events and var sets arrive as custom messages and are run one at a time, in arrival order, by a
 worker task on the kernel's event loop; each gets ``done`` or ``error`` back with its id.
+JupyterLab 4.6 sends comm messages over a kernel subshell, whose handlers run on a thread of
+their own, so a message is handed to the loop the host was made on (``call_soon_threadsafe``).
 Malformed messages get an ``error`` naming what was wrong; nothing in them can stop the kernel.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,6 +43,11 @@ class JupyterHost:
         self.widgets: dict[str, StateWidget] = {}
         self._inbox: asyncio.Queue[tuple[StateWidget, dict[str, Any]]] | None = None
         self._worker: asyncio.Task[None] | None = None
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
+        self._loop_thread = threading.get_ident()
         snapshot, _ = session.subscribe(self)
         # substates first, so each parent's comm_open already lists its children
         for path in sorted(snapshot, key=lambda p: p.count("."), reverse=True):
@@ -135,6 +143,13 @@ class JupyterHost:
     # ----------------------------------------------------------------- browser → kernel
 
     def _on_msg(self, widget: StateWidget, content: Any, buffers: Sequence[Any]) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed() or threading.get_ident() == self._loop_thread:
+            self._receive(widget, content)
+        else:
+            loop.call_soon_threadsafe(self._receive, widget, content)
+
+    def _receive(self, widget: StateWidget, content: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "runtime_request":
             widget.send({"type": "runtime", "source": runtime_source()})
             return

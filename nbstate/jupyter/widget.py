@@ -53,7 +53,9 @@ class StateWidget(anywidget.AnyWidget):  # type: ignore[misc]
             self.add_traits(**new)
 
 
-_RESERVED = frozenset(dir(StateWidget)) | frozenset(StateWidget.class_trait_names())
+# `_nb_probe` is a scratch attribute the JS runtime sets on the model (js/src/jupyter/widget.ts)
+_RESERVED = (frozenset(dir(StateWidget)) | frozenset(StateWidget.class_trait_names())
+             | {"_nb_probe"})
 
 
 def check_var_names(cls: type[State], names: list[str]) -> None:

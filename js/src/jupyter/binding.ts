@@ -1,0 +1,109 @@
+/**
+ * One state's `StateClient` bound to its ipywidgets model: one binding per model per page.
+ *
+ * Echoes. Var values the kernel did not send (the browser's optimistic sets, patch results,
+ * reverts) are shown with `WidgetModel.set_state`, which records them in `_state_lock` for the
+ * duration of the `set`: ipywidgets' `set` leaves locked keys out of `_buffered_state_diff` and
+ * `sync` drops them too, so no later `save_changes` sends them back as a trait update. Browser
+ * sets travel only as nbstate `set` messages. The client never calls `set_state` from inside
+ * another `set` (its deferred writes run on a microtask), because a nested `set_state` would
+ * reset the outer call's lock to `null`.
+ *
+ * Order. ipywidgets deserialises each trait `update` on the promise chain `model.state_change`
+ * while custom messages fire at once, so a patch could otherwise overtake an update the kernel
+ * sent before it. Each nbstate message is appended to that same chain, so it runs after every
+ * update received before it and before every update received after it.
+ */
+
+import { formatError, StateClient } from "../core/client";
+import { isIncoming, type ErrorInfo, type IncomingMessage } from "../protocol";
+import { ERROR_EVENT } from "../view/types";
+import type { Callback, WidgetModel } from "./widget";
+
+const bindings = new WeakMap<WidgetModel, ModelBinding>();
+
+/** The binding of `model`, created on first use. */
+export function bindingFor(model: WidgetModel): ModelBinding {
+  let binding = bindings.get(model);
+  if (!binding) {
+    binding = new ModelBinding(model);
+    bindings.set(model, binding);
+  }
+  return binding;
+}
+
+export class ModelBinding {
+  readonly client: StateClient;
+  private writing = false;
+  private listening = false;
+  /** Messages already handled: a second `initialize` (hot reload) may replay some. */
+  private seen = new WeakSet<object>();
+
+  constructor(readonly model: WidgetModel) {
+    this.client = new StateClient({
+      store: {
+        get: (name) => model.get(name),
+        write: (values) => this.write(values),
+      },
+      send: (message) => model.send(message),
+      onError: (info) => this.reportError(info),
+    });
+    model.on("all", this.onEvent as Callback, this);
+    model.on("comm:close", (() => this.client.close("nbstate: the kernel closed this state's comm")) as Callback, this);
+  }
+
+  /**
+   * Handle `held` (the messages that arrived before the runtime did), then every later one.
+   * Until this is called nothing is handled, so the held messages always come first.
+   */
+  listen(held: readonly unknown[]): void {
+    for (const message of held) this.receive(message);
+    if (this.listening) return;
+    this.listening = true;
+    this.model.on("msg:custom", this.onMessage as Callback, this);
+  }
+
+  private receive(content: unknown): void {
+    if (!isIncoming(content) || content.type === "runtime" || this.seen.has(content)) return;
+    this.seen.add(content);
+    const run = () => {
+      try {
+        this.client.receive(content);
+      } catch (error) {
+        this.reportError(failure(content, error));
+      }
+    };
+    // Chained on ipywidgets' own update chain; see the module docstring.
+    const chain = this.model.state_change;
+    if (chain) this.model.state_change = chain.then(run);
+    else run();
+  }
+
+  private onMessage = (content: unknown): void => this.receive(content);
+
+  /** Backbone `all`: ("change:<attr>", model, value, options) for every attribute change. */
+  private onEvent = (event: string, _model: unknown, value: unknown): void => {
+    if (this.writing || !event.startsWith("change:")) return;
+    const name = event.slice("change:".length);
+    if (!name.startsWith("_")) this.client.kernelChanged(name, value);
+  };
+
+  private write(values: Record<string, unknown>): void {
+    this.writing = true;
+    try {
+      this.model.set_state(values);
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private reportError(info: ErrorInfo): void {
+    console.error(`nbstate: ${formatError(info)}`);
+    this.model.trigger(ERROR_EVENT, info);
+  }
+}
+
+function failure(message: IncomingMessage, error: unknown): ErrorInfo {
+  const err = error instanceof Error ? error : new Error(String(error));
+  return { handler: `nbstate ${message.type}`, type: err.name, message: err.message };
+}

@@ -1,0 +1,262 @@
+"""Sessions: revisions, listeners, routing of events and var sets, free-code flushes."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+import nbstate as ns
+from nbstate.protocol import Delta, ErrorInfo
+from nbstate.testing import StateClient
+
+
+class SeNotes(ns.State):
+    items: list[str] = []
+    title: str = ""
+    size: int = 0
+    _secret: str = "s"
+
+    @ns.computed
+    def count(self) -> int:
+        return len(self.items)
+
+    def add(self, text: str) -> None:
+        self.items.append(text)
+
+    async def slow_add(self, text: str) -> None:
+        await asyncio.sleep(0.01)
+        self.items.append(text)
+
+    def _private(self) -> None:
+        self.title = "private"
+
+    @staticmethod
+    def static() -> None:
+        pass
+
+
+class SeNotesTab(SeNotes):
+    open: bool = False
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.deltas: list[Delta] = []
+        self.errors: list[ErrorInfo] = []
+
+    def on_delta(self, delta: Delta) -> None:
+        self.deltas.append(delta)
+
+    def on_error(self, error: ErrorInfo) -> None:
+        self.errors.append(error)
+
+
+def test_creation_is_a_delta() -> None:
+    session = ns.Session()
+    recorder = Recorder()
+    assert session.subscribe(recorder) == ({}, 0)
+    session.get_state(SeNotes)
+    assert session.revision == 1
+    assert recorder.deltas == [{"rev": 1, "ops": [
+        {"op": "add", "path": "/se_notes", "value": {"items": [], "title": "", "size": 0,
+                                                     "count": 0}},
+        {"op": "add", "path": "/se_notes.se_notes_tab", "value": {"open": False}}]}]
+    session.get_state(SeNotesTab)  # already there: nothing new
+    assert session.revision == 1
+
+
+async def test_revisions_and_history() -> None:
+    session = ns.Session(history=3)
+    session.get_state(SeNotes)
+    for i in range(5):
+        await session.dispatch("se_notes.add", {"text": str(i)})
+    assert session.revision == 6
+    assert [d["rev"] for d in session.history] == [4, 5, 6]
+    assert session.deltas_since(6) == []
+    assert [d["rev"] for d in session.deltas_since(4) or []] == [5, 6]
+    assert [d["rev"] for d in session.deltas_since(3) or []] == [4, 5, 6]
+    assert session.deltas_since(2) is None  # too old: the client needs a snapshot
+    assert session.deltas_since(7) is None  # from the future
+
+
+async def test_no_op_flush_does_not_bump_the_revision() -> None:
+    session = ns.Session()
+    state = session.get_state(SeNotes)
+    rev = session.revision
+    assert session.flush() is None
+    state.title = ""
+    assert session.flush() is None
+    state._secret = "t"
+    assert session.flush() is None
+    assert session.revision == rev
+
+
+def test_snapshot_is_a_copy() -> None:
+    session = ns.Session()
+    session.get_state(SeNotes)
+    snap = session.snapshot()
+    snap["se_notes"]["items"].append("x")
+    assert session.snapshot()["se_notes"]["items"] == []
+
+
+async def test_subscribe_and_unsubscribe() -> None:
+    session = ns.Session()
+    session.get_state(SeNotes)
+    recorder = Recorder()
+    document, revision = session.subscribe(recorder)
+    assert document == session.snapshot()
+    assert revision == session.revision
+    await session.dispatch("se_notes.add", {"text": "a"})
+    session.unsubscribe(recorder)
+    session.unsubscribe(recorder)  # twice is fine
+    await session.dispatch("se_notes.add", {"text": "b"})
+    assert len(recorder.deltas) == 1
+
+
+async def test_delta_values_are_not_shared_with_the_document() -> None:
+    session = ns.Session()
+    session.get_state(SeNotes)
+    recorder = Recorder()
+    session.subscribe(recorder)
+    state = session.get_state(SeNotes)
+    state.items = ["a"]
+    session.flush()
+    recorder.deltas[-1]["ops"][0]["value"].append("tampered")
+    assert session.snapshot()["se_notes"]["items"] == ["a"]
+
+
+@pytest.mark.parametrize(("handler", "error", "fragment"), [
+    ("nope.add", ns.UnknownStateError, "no state class has the path 'nope'"),
+    ("add", ns.UnknownHandlerError, "must name '<state path>.<handler>'"),
+    ("se_notes.nope", ns.UnknownHandlerError, "se_notes has no event handler 'nope'"),
+    ("se_notes._private", ns.UnknownHandlerError, "no event handler '_private'"),
+    ("se_notes.count", ns.UnknownHandlerError, "no event handler 'count'"),
+    ("se_notes.static", ns.UnknownHandlerError, "no event handler 'static'"),
+    ("se_notes.get_state", ns.UnknownHandlerError, "no event handler 'get_state'"),
+    ("se_notes.__init__", ns.UnknownHandlerError, "no event handler '__init__'"),
+    ("se_notes.items", ns.UnknownHandlerError, "its handlers are: add, slow_add"),
+])
+async def test_unknown_targets(handler: str, error: type[Exception], fragment: str) -> None:
+    client = StateClient(SeNotes)
+    with pytest.raises(error) as info:
+        await client.session.dispatch(handler, {})
+    assert fragment in str(info.value)
+    assert isinstance(info.value, KeyError)
+    assert client.session.get_state(SeNotes).title == ""
+    await client.dispatch(handler, {})
+    assert client.errors[0]["type"] == error.__name__
+    assert client.errors[0]["handler"] == handler
+
+
+async def test_substate_by_path_is_made_on_demand() -> None:
+    session = ns.Session()
+    await session.dispatch("se_notes.se_notes_tab.add", {"text": "x"})
+    assert session.snapshot()["se_notes"]["items"] == ["x"]
+
+
+async def test_events_are_serialised() -> None:
+    client = StateClient(SeNotes)
+    await asyncio.gather(*(client.dispatch("se_notes.slow_add", {"text": str(i)})
+                           for i in range(5)))
+    assert sorted(client.document["se_notes"]["items"]) == ["0", "1", "2", "3", "4"]
+    assert len(client.deltas) == 5
+    assert client.document == client.session.snapshot()
+
+
+# --------------------------------------------------------------------------- set_var
+
+
+async def test_set_var_from_a_client() -> None:
+    client = StateClient(SeNotes)
+    await client.set_var("se_notes", "title", "hello")
+    await client.set_var("se_notes", "size", "12")
+    await client.set_var("se_notes.se_notes_tab", "open", True)
+    assert not client.errors
+    assert client.document["se_notes"]["title"] == "hello"
+    assert client.document["se_notes"]["size"] == 12
+    assert client.document["se_notes.se_notes_tab"]["open"] is True
+    assert len(client.deltas) == 3
+    assert client.document == client.session.snapshot()
+
+
+@pytest.mark.parametrize(("path", "name", "value", "error"), [
+    ("se_notes", "size", "big", ns.VarTypeError),
+    ("se_notes", "count", 3, ns.ReadOnlyVarError),
+    ("se_notes", "_secret", "x", ns.ReadOnlyVarError),
+    ("se_notes", "nope", 1, ns.UnknownVarError),
+    ("se_notes", "add", 1, ns.UnknownVarError),
+    ("se_notes", "__class__", 1, ns.UnknownVarError),
+    ("nope", "x", 1, ns.UnknownStateError),
+])
+async def test_set_var_refusals(path: str, name: str, value: Any, error: type[Exception]) -> None:
+    client = StateClient(SeNotes)
+    before = client.session.snapshot()
+    with pytest.raises(error):
+        await client.session.set_var(path, name, value)
+    await client.set_var(path, name, value)
+    assert client.errors[0]["type"] == error.__name__
+    assert client.session.snapshot() == before
+    assert client.session.get_state(SeNotes)._secret == "s"
+
+
+async def test_set_var_waits_for_a_running_handler() -> None:
+    client = StateClient(SeNotes)
+    await asyncio.gather(client.dispatch("se_notes.slow_add", {"text": "a"}),
+                         client.set_var("se_notes", "title", "t"))
+    assert client.document["se_notes"]["items"] == ["a"]
+    assert client.document["se_notes"]["title"] == "t"
+    assert client.deltas[0]["ops"][0]["path"] == "/se_notes/items/-"
+
+
+# --------------------------------------------------------------------------- free code
+
+
+def test_free_code_without_a_loop_flushes_when_asked() -> None:
+    session = ns.Session(flush_interval=1000)
+    state = session.get_state(SeNotes)
+    session.flush()
+    state.title = "a"
+    state.items.append("x")
+    assert session.snapshot()["se_notes"]["title"] == ""
+    session.flush()
+    assert session.snapshot()["se_notes"]["title"] == "a"
+    assert session.snapshot()["se_notes"]["items"] == ["x"]
+
+
+async def test_free_code_flushes_when_the_loop_is_free() -> None:
+    client = StateClient(SeNotes)
+    state = client.session.get_state(SeNotes)
+    for i in range(100):  # like a loop in a notebook cell
+        state.items.append(str(i))
+    await asyncio.sleep(0)
+    assert client.document["se_notes"]["items"] == [str(i) for i in range(100)]
+    assert client.document["se_notes"]["count"] == 100
+    assert len(client.deltas) <= 2
+    assert client.document == client.session.snapshot()
+
+
+async def test_free_code_during_a_handler_goes_out_with_it() -> None:
+    client = StateClient(SeNotes)
+    state = client.session.get_state(SeNotes)
+
+    async def cell() -> None:
+        await asyncio.sleep(0.002)
+        state.title = "from a cell"
+
+    await asyncio.gather(client.dispatch("se_notes.slow_add", {"text": "h"}), cell())
+    await asyncio.sleep(0)
+    assert client.document["se_notes"]["title"] == "from a cell"
+    assert client.document["se_notes"]["items"] == ["h"]
+    assert client.document == client.session.snapshot()
+
+
+async def test_drain_without_background_work() -> None:
+    await ns.Session().drain()
+
+
+def test_default_session_is_a_singleton() -> None:
+    assert ns.default_session() is ns.default_session()
+    state = ns.get_state(SeNotes)
+    assert state is ns.default_session().get_state(SeNotes)

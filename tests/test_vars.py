@@ -1,0 +1,508 @@
+"""Base vars, backend vars and computed vars."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import decimal
+import enum
+import uuid
+from typing import Any, Optional
+
+import pydantic
+import pytest
+
+import nbstate as ns
+from nbstate.testing import StateClient
+from nbstate.vars import BackendVar, BaseVar, ComputedVar
+
+
+class VrColor(enum.Enum):
+    RED = "red"
+    GREEN = "green"
+
+
+class VrAddress(pydantic.BaseModel):
+    city: str = ""
+    zip: int = 0
+
+
+@dataclasses.dataclass
+class VrSize:
+    w: int = 0
+    h: int = 0
+
+
+class VrForm(ns.State):
+    name: str = ""
+    age: int = 0
+    ratio: float = 0.0
+    tags: list[str] = []
+    scores: dict[str, int] = {}
+    nickname: Optional[str] = None  # noqa: UP045 - the typing spelling must work too
+    when: dt.datetime = dt.datetime(2024, 1, 2, 3, 4, 5)
+    day: dt.date = dt.date(2024, 1, 2)
+    price: decimal.Decimal = decimal.Decimal("1.50")
+    ident: uuid.UUID = uuid.UUID(int=7)
+    color: VrColor = VrColor.RED
+    address: VrAddress = VrAddress()
+    size: VrSize = VrSize()
+    _token: str = "secret"
+    _attempts: list[int] = []
+
+    def set_all(self, name: str, age: int) -> None:
+        self.name = name
+        self.age = age
+
+    def touch_backend(self) -> None:
+        self._token = "changed"
+        self._attempts.append(1)
+
+    def touch_backend_then_fail(self) -> None:
+        self._token = "failed"
+        self._attempts.append(2)
+        self._attempts[0] = 3
+        raise ValueError("nope")
+
+    def set_address(self, city: str) -> None:
+        self.address = VrAddress(city=city, zip=self.address.zip)
+
+    def set_size(self, w: int) -> None:
+        self.size = VrSize(w=w, h=self.size.h)
+
+
+def test_snapshot_encodes_rich_types() -> None:
+    session = ns.Session()
+    session.get_state(VrForm)
+    doc = session.snapshot()["vr_form"]
+    assert doc == {
+        "name": "", "age": 0, "ratio": 0.0, "tags": [], "scores": {}, "nickname": None,
+        "when": "2024-01-02T03:04:05", "day": "2024-01-02", "price": "1.50",
+        "ident": "00000000-0000-0000-0000-000000000007", "color": "red",
+        "address": {"city": "", "zip": 0}, "size": {"w": 0, "h": 0},
+    }
+
+
+@pytest.mark.parametrize(("var", "value", "expected"), [
+    ("age", "many", "int"),
+    ("age", [1], "int"),
+    ("tags", "abc", "list[str]"),
+    ("tags", [1, None], "list[str]"),
+    ("scores", {"a": "x"}, "dict[str, int]"),
+    ("color", "blue", "VrColor"),
+    ("address", {"zip": "x"}, "VrAddress"),
+    ("when", "yesterday", "datetime"),
+    ("nickname", 3.5, "Optional[str]"),
+])
+def test_wrong_type_raises_var_type_error(var: str, value: Any, expected: str) -> None:
+    session = ns.Session()
+    form = session.get_state(VrForm)
+    before = session.snapshot()
+    before_value = getattr(form, var)
+    with pytest.raises(ns.VarTypeError) as info:
+        setattr(form, var, value)
+    message = str(info.value)
+    assert f"vr_form.{var}" in message
+    assert expected in message
+    assert repr(value)[:20] in message
+    assert isinstance(info.value, TypeError)
+    assert isinstance(info.value, ns.NbStateError)
+    assert getattr(form, var) == before_value
+    session.flush()
+    assert session.snapshot() == before
+    assert session.revision == 1
+
+
+def test_lax_coercion_and_normalised_values() -> None:
+    session = ns.Session()
+    form = session.get_state(VrForm)
+    form.age = "42"  # type: ignore[assignment]
+    form.color = "green"  # type: ignore[assignment]
+    form.address = {"city": "Oslo"}  # type: ignore[assignment]
+    form.day = "2025-03-04"  # type: ignore[assignment]
+    session.flush()
+    assert form.age == 42
+    assert form.color is VrColor.GREEN
+    assert form.address == VrAddress(city="Oslo")
+    assert form.day == dt.date(2025, 3, 4)
+    doc = session.snapshot()["vr_form"]
+    assert (doc["age"], doc["color"], doc["address"], doc["day"]) == (
+        42, "green", {"city": "Oslo", "zip": 0}, "2025-03-04")
+
+
+async def test_equal_assignment_emits_nothing() -> None:
+    client = StateClient(VrForm)
+    form = client.session.get_state(VrForm)
+    await client.dispatch("vr_form.set_all", {"name": "", "age": 0})
+    await client.dispatch("vr_form.set_address", {"city": ""})
+    await client.dispatch("vr_form.set_size", {"w": 0})
+    assert client.deltas == []
+    form.tags = []
+    form.scores = {}
+    form.address = VrAddress()
+    form.size = VrSize()
+    client.session.flush()
+    assert client.deltas == []
+    await client.dispatch("vr_form.set_address", {"city": "Rome"})
+    assert client.deltas[-1]["ops"] == [
+        {"op": "replace", "path": "/vr_form/address", "value": {"city": "Rome", "zip": 0}}]
+
+
+async def test_only_changed_vars_in_delta() -> None:
+    client = StateClient(VrForm)
+    await client.dispatch("vr_form.set_all", {"name": "Ada", "age": 0})
+    assert client.deltas == [
+        {"rev": 2, "ops": [{"op": "replace", "path": "/vr_form/name", "value": "Ada"}]}]
+    assert client.document == client.session.snapshot()
+
+
+async def test_int_to_float_and_bool_changes_are_sent() -> None:
+    client = StateClient(VrForm)
+    form = client.session.get_state(VrForm)
+    form.ratio = 1
+    client.session.flush()
+    assert client.deltas[-1]["ops"] == [{"op": "replace", "path": "/vr_form/ratio", "value": 1.0}]
+    assert type(client.document["vr_form"]["ratio"]) is float
+
+
+async def test_backend_vars_stay_on_the_server_and_roll_back() -> None:
+    client = StateClient(VrForm)
+    form = client.session.get_state(VrForm)
+    assert "_token" not in client.document["vr_form"]
+    await client.dispatch("vr_form.touch_backend")
+    assert form._token == "changed"
+    assert form._attempts == [1]
+    assert client.deltas == []
+    await client.dispatch("vr_form.touch_backend_then_fail")
+    assert client.errors[0]["type"] == "ValueError"
+    assert form._token == "changed"
+    assert form._attempts == [1]
+    assert client.deltas == []
+    assert all("_" not in k[:1] for k in client.session.snapshot()["vr_form"])
+
+
+def test_backend_var_is_validated() -> None:
+    form = ns.Session().get_state(VrForm)
+    with pytest.raises(ns.VarTypeError, match=r"vr_form\._attempts"):
+        form._attempts = "x"  # type: ignore[assignment]
+
+
+def test_descriptors_are_visible_on_the_class() -> None:
+    assert isinstance(VrForm.name, BaseVar)
+    assert isinstance(VrForm.__dict__["_token"], BackendVar)
+    assert VrForm.__nbstate_vars__["_token"].synced is False
+    assert VrForm.__nbstate_vars__["name"].key == ("vr_form", "name")
+
+
+# --------------------------------------------------------------------------- computed vars
+
+calls: dict[str, int] = {}
+
+
+def count(name: str) -> None:
+    calls[name] = calls.get(name, 0) + 1
+
+
+class VrShop(ns.State):
+    items: list[str] = []
+    prices: dict[str, float] = {}
+    query: str = ""
+    discount: float = 0.0
+    unrelated: int = 0
+    _hidden: int = 0
+
+    @property
+    def _selected(self) -> list[str]:
+        return [i for i in self.items if self.query in i]
+
+    def _price_of(self, item: str) -> float:
+        return self.prices.get(item, 0.0)
+
+    @ns.computed
+    def count(self) -> int:
+        count("count")
+        return len(self.items)
+
+    @ns.computed
+    def matches(self) -> list[str]:
+        count("matches")
+        return self._selected  # through a property and a comprehension
+
+    @ns.computed
+    def total(self) -> float:
+        count("total")
+        price = lambda item: self._price_of(item) * (1 - self.discount)  # noqa: E731
+        return sum(price(i) for i in self.matches)  # through another computed var
+
+    @ns.computed
+    def hidden_doubled(self) -> int:
+        count("hidden_doubled")
+        return self._hidden * 2
+
+    @ns.computed(cache=False)
+    def uncached(self) -> int:
+        count("uncached")
+        return self.unrelated // 10
+
+    @ns.computed(deps=["unrelated"])
+    def explicit(self) -> str:
+        count("explicit")
+        return f"{self.unrelated}:{self.query}"  # query is read but not a dependency
+
+    @ns.computed
+    def branchy(self) -> str:
+        count("branchy")
+        if not self.items:
+            return "empty"
+        return self.query or "no query"
+
+    def add(self, item: str, price: float = 1.0) -> None:
+        self.items.append(item)
+        self.prices[item] = price
+
+    def set_query(self, value: str) -> None:
+        self.query = value
+
+    def set_unrelated(self, value: int) -> None:
+        self.unrelated = value
+
+    def set_hidden(self, value: int) -> None:
+        self._hidden = value
+
+    def set_discount(self, value: float) -> None:
+        self.discount = value
+
+    def read_count_twice(self) -> None:
+        self.items.append("z")
+        assert self.count == len(self.items)
+        assert self.count == len(self.items)
+
+    def assign_computed(self) -> None:
+        self.count = 3  # type: ignore[misc]
+
+
+class VrShopFilter(VrShop):
+    prefix: str = ""
+
+    @ns.computed
+    def first_match(self) -> str:
+        count("first_match")
+        return next((m for m in self.matches if m.startswith(self.prefix)), "")
+
+    def set_prefix(self, value: str) -> None:
+        self.prefix = value
+
+    def add_here(self, item: str) -> None:
+        self.items.append(item)  # a parent's var, written from a substate
+
+
+@pytest.fixture
+def shop() -> StateClient:
+    calls.clear()
+    return StateClient(VrShop, VrShopFilter)
+
+
+def ops_of(client: StateClient) -> dict[str, Any]:
+    return {op["path"]: op.get("value") for op in client.deltas[-1]["ops"]}
+
+
+def test_computed_initial_values(shop: StateClient) -> None:
+    assert shop.document["vr_shop"]["count"] == 0
+    assert shop.document["vr_shop"]["branchy"] == "empty"
+    assert shop.document["vr_shop.vr_shop_filter"] == {"prefix": "", "first_match": ""}
+    assert all(n == 1 for k, n in calls.items() if k != "uncached")
+
+
+async def test_auto_dependencies(shop: StateClient) -> None:
+    await shop.dispatch("vr_shop.add", {"item": "apple", "price": 2.0})
+    assert ops_of(shop) == {
+        "/vr_shop/items/-": "apple", "/vr_shop/prices/apple": 2.0, "/vr_shop/count": 1,
+        "/vr_shop/matches": ["apple"], "/vr_shop/total": 2.0, "/vr_shop/branchy": "no query",
+        "/vr_shop.vr_shop_filter/first_match": "apple",
+    }
+    calls.clear()
+    await shop.dispatch("vr_shop.set_discount", {"value": 0.5})
+    assert ops_of(shop) == {"/vr_shop/discount": 0.5, "/vr_shop/total": 1.0}
+    assert calls.get("total") == 1
+    assert "count" not in calls
+    assert "matches" not in calls
+    assert shop.document == shop.session.snapshot()
+
+
+async def test_recomputed_only_when_a_dependency_changed(shop: StateClient) -> None:
+    calls.clear()
+    await shop.dispatch("vr_shop.set_unrelated", {"value": 3})
+    assert "count" not in calls
+    assert "matches" not in calls
+    assert "total" not in calls
+    assert calls["explicit"] == 1
+    assert ops_of(shop) == {"/vr_shop/unrelated": 3, "/vr_shop/explicit": "3:"}
+
+
+async def test_in_delta_only_when_value_changed(shop: StateClient) -> None:
+    await shop.dispatch("vr_shop.add", {"item": "pear"})
+    calls.clear()
+    await shop.dispatch("vr_shop.set_query", {"value": "zzz"})
+    await shop.dispatch("vr_shop.set_query", {"value": "zz"})
+    # both changed matches to []: only the first delta carries it
+    assert ops_of(shop) == {"/vr_shop/query": "zz", "/vr_shop/branchy": "zz"}
+    assert calls["matches"] == 2
+
+
+async def test_branch_dependencies(shop: StateClient) -> None:
+    calls.clear()
+    await shop.dispatch("vr_shop.set_query", {"value": "q"})
+    assert "branchy" not in calls  # the empty branch never read the query
+    await shop.dispatch("vr_shop.add", {"item": "q1"})
+    assert shop.document["vr_shop"]["branchy"] == "q"
+    calls.clear()
+    await shop.dispatch("vr_shop.set_query", {"value": "q1"})
+    assert calls["branchy"] == 1
+
+
+async def test_cached_reads_within_a_handler(shop: StateClient) -> None:
+    calls.clear()
+    await shop.dispatch("vr_shop.read_count_twice")
+    assert not shop.errors
+    assert calls["count"] == 1
+
+
+def test_cached_reads_outside_handlers(shop: StateClient) -> None:
+    state = shop.session.get_state(VrShop)
+    calls.clear()
+    for _ in range(5):
+        assert state.count == 0
+        assert state.matches == []
+    assert calls == {}
+
+
+async def test_cache_false(shop: StateClient) -> None:
+    state = shop.session.get_state(VrShop)
+    calls.clear()
+    assert state.uncached == 0
+    assert state.uncached == 0
+    assert calls["uncached"] == 2
+    await shop.dispatch("vr_shop.set_query", {"value": "x"})
+    assert "/vr_shop/uncached" not in ops_of(shop)  # recomputed at the flush, value unchanged
+    await shop.dispatch("vr_shop.set_unrelated", {"value": 25})
+    assert ops_of(shop)["/vr_shop/uncached"] == 2
+
+
+async def test_explicit_deps(shop: StateClient) -> None:
+    await shop.dispatch("vr_shop.set_query", {"value": "abc"})
+    assert shop.document["vr_shop"]["explicit"] == "0:"  # query is not a declared dependency
+    await shop.dispatch("vr_shop.set_unrelated", {"value": 1})
+    assert shop.document["vr_shop"]["explicit"] == "1:abc"
+
+
+async def test_computed_over_backend_var(shop: StateClient) -> None:
+    await shop.dispatch("vr_shop.set_hidden", {"value": 4})
+    assert ops_of(shop) == {"/vr_shop/hidden_doubled": 8}
+
+
+async def test_substate_computed_reads_parent_vars(shop: StateClient) -> None:
+    await shop.dispatch("vr_shop.vr_shop_filter.add_here", {"item": "kiwi"})
+    assert shop.document["vr_shop"]["items"] == ["kiwi"]
+    assert shop.document["vr_shop.vr_shop_filter"]["first_match"] == "kiwi"
+    await shop.dispatch("vr_shop.vr_shop_filter.set_prefix", {"value": "x"})
+    assert ops_of(shop) == {"/vr_shop.vr_shop_filter/prefix": "x",
+                            "/vr_shop.vr_shop_filter/first_match": ""}
+    calls.clear()
+    await shop.dispatch("vr_shop.add", {"item": "xigua"})
+    assert shop.document["vr_shop.vr_shop_filter"]["first_match"] == "xigua"
+    assert calls["first_match"] == 1
+    assert shop.document == shop.session.snapshot()
+
+
+async def test_assigning_a_computed_var_raises(shop: StateClient) -> None:
+    state = shop.session.get_state(VrShop)
+    with pytest.raises(ns.ReadOnlyVarError, match=r"vr_shop\.count is a computed var"):
+        state.count = 1  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        state.count = 1  # type: ignore[misc]
+    await shop.dispatch("vr_shop.assign_computed")
+    assert shop.errors == [{"handler": "vr_shop.assign_computed", "type": "ReadOnlyVarError",
+                            "message": shop.errors[0]["message"]}]
+    assert "computed var" in shop.errors[0]["message"]
+
+
+def test_computed_descriptor() -> None:
+    var = VrShop.__dict__["count"]
+    assert isinstance(var, ComputedVar)
+    assert var.key == ("vr_shop", "count")
+    assert var.annotation is int
+    assert VrShop.__dict__["uncached"].cache is False
+
+
+class VrBroken(ns.State):
+    n: int = 0
+
+    @ns.computed
+    def inverse(self) -> float:
+        return 1 / self.n if self.n else 0.0
+
+    @ns.computed
+    def fails_on_three(self) -> int:
+        if self.n == 3:
+            raise ValueError("three is not allowed")
+        return self.n
+
+    def set_n(self, value: int) -> None:
+        self.n = value
+
+    @ns.event(background=True)
+    async def set_n_later(self, value: int) -> None:
+        async with self:
+            self.n = value
+
+
+async def test_computed_var_error_rolls_back_the_handler() -> None:
+    client = StateClient(VrBroken)
+    await client.dispatch("vr_broken.set_n", {"value": 2})
+    await client.dispatch("vr_broken.set_n", {"value": 3})
+    assert client.errors[0]["handler"] == "vr_broken.set_n"
+    assert client.errors[0]["type"] == "ComputedVarError"
+    assert "vr_broken.fails_on_three" in client.errors[0]["message"]
+    assert "three is not allowed" in client.errors[0]["message"]
+    state = client.session.get_state(VrBroken)
+    assert state.n == 2
+    assert state.fails_on_three == 2
+    assert client.document == client.session.snapshot()
+    assert client.document["vr_broken"] == {"n": 2, "inverse": 0.5, "fails_on_three": 2}
+    await client.dispatch("vr_broken.set_n", {"value": 4})
+    assert client.document["vr_broken"] == {"n": 4, "inverse": 0.25, "fails_on_three": 4}
+
+
+def test_computed_var_error_outside_handlers() -> None:
+    session = ns.Session()
+    state = session.get_state(VrBroken)
+    with contextlib.suppress(ns.ComputedVarError):
+        state.n = 3  # cell code: flushed at once when no flush happened recently
+    with pytest.raises(ns.ComputedVarError, match="three") as info:
+        _ = state.fails_on_three
+    assert isinstance(info.value.__cause__, ValueError)
+    with pytest.raises(ns.ComputedVarError):
+        session.flush()  # never publishes n=3 beside a stale fails_on_three
+    assert session.snapshot()["vr_broken"]["n"] == 0
+    state.n = 4
+    session.flush()
+    assert session.snapshot()["vr_broken"] == {"n": 4, "inverse": 0.25, "fails_on_three": 4}
+
+
+@pytest.mark.parametrize("how", ["set_var", "background"])
+async def test_computed_var_error_rolls_back_sets_and_blocks(how: str) -> None:
+    client = StateClient(VrBroken)
+    await client.dispatch("vr_broken.set_n", {"value": 2})
+    if how == "set_var":
+        await client.set_var("vr_broken", "n", 3)
+    else:
+        await client.dispatch("vr_broken.set_n_later", {"value": 3})
+        await client.session.drain()
+    assert [e["type"] for e in client.errors] == ["ComputedVarError"]
+    assert client.session.get_state(VrBroken).n == 2
+    assert len(client.session._log) == 0
+    assert client.document == client.session.snapshot()
+    assert client.document["vr_broken"]["n"] == 2
+    await client.dispatch("vr_broken.set_n", {"value": 5})
+    assert client.document["vr_broken"] == {"n": 5, "inverse": 0.2, "fails_on_three": 5}
