@@ -45,6 +45,8 @@ __all__ = [
     "TrackedList",
     "TrackedSet",
     "plain_type",
+    "retire",
+    "same_value",
     "shape_of",
     "untrack",
     "wrap",
@@ -63,7 +65,7 @@ class Root(Protocol):
         Raises when the caller may not mutate the state now.
         """
 
-    def record(self, op: dict[str, Any] | None, undo: Undo, stable: bool) -> None:
+    def record(self, op: dict[str, Any] | None, undo: Undo, stable: bool) -> Entry:
         """Append one change to the session's log (``op`` is ``None`` for backend vars)."""
 
 
@@ -76,6 +78,8 @@ class Entry:
     var: tuple[str, str]
     stable: bool
     """True when the op's path holds no array index, so later ops cannot shift it."""
+    flushed: bool = False
+    """Set when a flush took the entry: it can no longer be undone."""
 
 
 class ChangeLog:
@@ -95,6 +99,8 @@ class ChangeLog:
             taken, self.entries = self.entries, []
         else:
             taken, self.entries = self.entries[:upto], self.entries[upto:]
+        for entry in taken:
+            entry.flushed = True
         return taken
 
     def rollback(self, since: int = 0) -> None:
@@ -179,19 +185,31 @@ def _set_link(node: Any, parent: _Parent, key: Any) -> None:
 
 
 def _forget_link(ident: int) -> Callable[[Any], None]:
+    links = _MODEL_LINKS  # held here: at interpreter exit the module's globals may be gone
+
     def forget(_ref: Any) -> None:
-        _MODEL_LINKS.pop(ident, None)
+        links.pop(ident, None)
 
     return forget
 
 
-def _locate(node: Any) -> tuple[Root, tuple[str, ...] | None, bool] | None:
-    """Find the root, the path tokens and whether the path is free of array indices.
+Place = tuple[Root, tuple[str, ...] | None, bool, Any]
+"""Where a change happens: the root, the path tokens, whether the path is free of array
+indices, and the value to send whole instead of a fine-grained op (or ``None``)."""
 
-    ``None`` when the node is detached from every state.
+
+def _locate(node: Any, *, whole_values: bool = True) -> Place | None:
+    """Find where ``node`` sits; ``None`` when it is detached from every state.
+
+    Inside a model whose JSON form is not field by field (:func:`_opaque`), the place is the
+    outermost such model, sent whole: an op on one of its fields could not reproduce its JSON.
     """
     keys: list[str] = []
     stable = True
+    whole: Any = None
+    depth = 0  # how many of ``keys`` lie below ``whole``
+    if whole_values and _is_tracked_object(node) and _opaque(plain_type(node)):
+        whole = node
     while True:
         parent, key = _link_of(node)
         if parent is None:
@@ -212,26 +230,54 @@ def _locate(node: Any) -> tuple[Root, tuple[str, ...] | None, bool] | None:
                 return None
             keys.append(str(key))
             node = parent
+            if whole_values and _is_tracked_object(node) and _opaque(plain_type(node)):
+                whole, depth, stable = node, len(keys), True  # from here on: the path above it
             continue
+        if isinstance(parent, _Removed) and parent.entry.flushed:
+            return None  # it left the tree for good
         base = parent.where()
         if base is None:
-            return parent, None, stable
+            return parent, None, stable, whole
         keys.reverse()
-        return parent, (*base, *keys), stable
+        return parent, (*base, *keys[:len(keys) - depth]), stable, whole
+
+
+@functools.cache
+def _opaque(cls: type) -> bool:
+    """Whether the JSON form of a ``cls`` instance is more than its fields' own JSON forms.
+
+    Computed or excluded fields, field or model serializers, serialization settings and extra
+    fields make it so (pydantic models and pydantic dataclasses; a plain dataclass never is).
+    """
+    decorators = getattr(cls, "__pydantic_decorators__", None)
+    if decorators is not None and (decorators.field_serializers or decorators.model_serializers
+                                   or decorators.computed_fields):
+        return True
+    fields: dict[str, Any] = getattr(cls, "__pydantic_fields__", None) or {}
+    for field in fields.values():
+        if field.exclude or getattr(field, "exclude_if", None) is not None or any(
+                isinstance(m, (pydantic.PlainSerializer, pydantic.WrapSerializer))
+                for m in field.metadata):
+            return True
+    config: dict[str, Any] = (getattr(cls, "model_config", None)  # models
+                              or getattr(cls, "__pydantic_config__", None) or {})  # dataclasses
+    return config.get("extra") == "allow" or any(
+        k.startswith("ser_") or k in ("serialize_by_alias", "json_encoders") for k in config)
 
 
 _MISSING = object()
 
 
 def _emit(op: str, keys: tuple[str | int, ...], value: Any, undo: Undo,
-          place: tuple[Root, tuple[str, ...] | None, bool] | None) -> None:
+          place: Place | None) -> Entry | None:
     """Log one change found at ``place`` (from :func:`_locate`, taken before the change)."""
     if place is None:
-        return
-    root, tokens, stable = place
+        return None
+    root, tokens, stable, whole = place
     if tokens is None:
-        root.record(None, undo, False)
-        return
+        return root.record(None, undo, False)
+    if whole is not None:
+        op, keys, value = "replace", (), whole
     entry: dict[str, Any] = {"op": op, "path": pointer(*tokens, *keys)}
     if op != "remove":
         try:
@@ -240,7 +286,8 @@ def _emit(op: str, keys: tuple[str | int, ...], value: Any, undo: Undo,
             undo()  # a value with no JSON form: the change must not stay without its undo
             raise
     # An op on a list item, or an add to a list, is not stable: later ops can shift its index.
-    root.record(entry, undo, stable and not (keys and (isinstance(keys[0], int) or keys[0] == "-")))
+    return root.record(
+        entry, undo, stable and not (keys and (isinstance(keys[0], int) or keys[0] == "-")))
 
 
 # --------------------------------------------------------------------------- wrapping
@@ -256,7 +303,7 @@ def wrap(value: Any, shape: Shape, parent: _Parent, key: Any) -> Any:
     if kind in _SCALAR_TYPES:
         return value
     if (isinstance(value, (TrackedList, TrackedDict, TrackedSet)) or _is_tracked_object(value)
-            ) and _link_of(value)[0] is not None:
+            ) and not isinstance(_link_of(value)[0], (type(None), _Removed)):
         value = untrack(value)
         kind = type(value)
     item = shape.item or ANY
@@ -325,6 +372,26 @@ def untrack(value: Any) -> Any:
     return value
 
 
+def same_value(old: Any, new: Any) -> bool:
+    """Whether ``new`` changes nothing a client sees: equal, and of the same JSON types all the
+    way down (``True`` is not ``1`` and ``1.0`` is not ``1``, though Python finds them equal).
+
+    Models and dataclasses compare by their class (a tracked one is its plain class) and ``==``.
+    """
+    return old is new or (bool(old == new) and _same_types(old, new))
+
+
+def _same_types(a: Any, b: Any) -> bool:
+    if isinstance(a, list):
+        return isinstance(b, list) and all(
+            x is y or _same_types(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and all(v is b[k] or _same_types(v, b[k]) for k, v in a.items())
+    if isinstance(a, set):
+        return isinstance(b, set)
+    return plain_type(a) is plain_type(b)
+
+
 def _copy_attr(v: Any) -> Any:
     return None if v is None else type(v)(v)
 
@@ -345,7 +412,7 @@ def _validate(shape: Shape, value: Any, node: Any, key: Any) -> Any:
     try:
         return shape.validate(value)
     except pydantic.ValidationError as exc:
-        place = _locate(node)
+        place = _locate(node, whole_values=False)
         tokens = place[1] if place is not None else None
         where = "a var" if tokens is None else f"{tokens[0]}.{tokens[1]}"
         inner = pointer(*(tokens or ())[2:], str(key))
@@ -409,9 +476,8 @@ class TrackedList(list[Any]):
             raise IndexError("pop index out of range")
         place = _locate(self)
         value = list.pop(self, i)
-        _unlink(value)
-        _emit("remove", (i,), None,
-              functools.partial(_list_insert, self, i, value), place)
+        _retire(value, place, _emit("remove", (i,), None,
+                                    functools.partial(_list_insert, self, i, value), place))
         return value
 
     def remove(self, value: Any) -> None:
@@ -441,11 +507,11 @@ class TrackedList(list[Any]):
         place = _locate(self)
         value = _adopt(self, value, i)
         old = list.__getitem__(self, i)
-        if old is value or (type(old) is type(value) and old == value):
+        if same_value(old, value):
             return
         list.__setitem__(self, i, value)
-        _unlink(old)
-        _emit("replace", (i,), value, functools.partial(_list_set, self, i, old), place)
+        _retire(old, place,
+                _emit("replace", (i,), value, functools.partial(_list_set, self, i, old), place))
 
     def __delitem__(self, index: Any) -> None:
         if isinstance(index, slice):
@@ -475,10 +541,10 @@ class TrackedList(list[Any]):
                 new.append(_adopt(self, untrack(v), i))
         old = list(self)
         list.__setitem__(self, slice(None), new)
+        entry = _emit("replace", (), self, functools.partial(_list_restore, self, old), place)
         for v in old:
             if id(v) not in seen:
-                _unlink(v)
-        _emit("replace", (), self, functools.partial(_list_restore, self, old), place)
+                _retire(v, place, entry)
 
 
 def _clamp(i: int, n: int) -> int:
@@ -538,23 +604,22 @@ class TrackedDict(dict[Any, Any]):
         place = _locate(self)
         value = _adopt(self, value, key)
         old = dict.get(self, key, _MISSING)
-        if old is value or (type(old) is type(value) and old == value):
+        if same_value(old, value):
             return
         dict.__setitem__(self, key, value)
         if old is _MISSING:
             _emit("add", (str(key),), value,
                   functools.partial(_dict_del, self, key), place)
         else:
-            _unlink(old)
-            _emit("replace", (str(key),), value,
-                  functools.partial(_dict_set, self, key, old), place)
+            _retire(old, place, _emit("replace", (str(key),), value,
+                                      functools.partial(_dict_set, self, key, old), place))
 
     def __delitem__(self, key: Any) -> None:
         place = _locate(self)
+        at = _position(self, key)
         old = dict.pop(self, key)
-        _unlink(old)
-        _emit("remove", (str(key),), None, functools.partial(_dict_set, self, key, old),
-              place)
+        _retire(old, place, _emit("remove", (str(key),), None,
+                                  functools.partial(_dict_insert, self, at, key, old), place))
 
     def pop(self, key: Any, *default: Any) -> Any:
         if key not in self:
@@ -587,6 +652,33 @@ class TrackedDict(dict[Any, Any]):
     def clear(self) -> None:
         for k in list(self):
             del self[k]
+
+
+def _position(d: TrackedDict, key: Any) -> int:
+    """Where ``key`` is in ``d``'s order (cheap at either end, as for ``clear`` and ``popitem``).
+
+    Raises:
+        KeyError: ``key`` is not in ``d``.
+    """
+    if key not in d:
+        raise KeyError(key)
+    if key == next(iter(d)):
+        return 0
+    if key == next(reversed(d)):
+        return len(d) - 1
+    return list(d).index(key)
+
+
+def _dict_insert(d: TrackedDict, at: int, key: Any, value: Any) -> None:
+    """Undo a deletion: put ``key`` back where it was, so the dict's order is restored too."""
+    if at >= len(d):
+        dict.__setitem__(d, key, value)
+    else:
+        items = list(dict.items(d))
+        items.insert(at, (key, value))
+        dict.clear(d)
+        dict.update(d, items)
+    _relink(d, key, value)
 
 
 def _dict_del(d: TrackedDict, key: Any) -> None:
@@ -702,16 +794,17 @@ def _tracked_class(cls: type) -> type:
         place = _locate(self)
         value = wrap(_validate(shape, value, self, name), shape, self, name)
         old = self.__dict__.get(name, _MISSING)
-        if old is value or (type(old) is type(value) and old == value):
+        if same_value(old, value):
             return
         base_setattr(self, name, value)
         stored = self.__dict__.get(name, _MISSING)
         if stored is not value and stored is not _MISSING:
             # validate_assignment models store a validated copy: track that one instead
             value = self.__dict__[name] = wrap(stored, shape, self, name)
+        entry = _emit("replace", (name,), value, functools.partial(_object_set, self, name, old),
+                      place)
         if old is not _MISSING:
-            _unlink(old)
-        _emit("replace", (name,), value, functools.partial(_object_set, self, name, old), place)
+            _retire(old, place, entry)
 
     def __eq__(self: Any, theirs: object) -> bool:
         if not isinstance(theirs, cls) or plain_type(theirs) is not cls:
@@ -754,6 +847,40 @@ def _object_set(obj: Any, name: str, value: Any) -> None:
         return
     obj.__dict__[name] = value
     _relink(obj, name, value)
+
+
+class _Removed:
+    """The place of a node that a change not yet flushed took out of the tree.
+
+    Changes to the node reach no client but are logged for undo, so a rollback that puts it
+    back puts it back as it was. Once that change is flushed, the node is detached for good.
+    """
+
+    __slots__ = ("entry", "root")
+
+    def __init__(self, root: Root, entry: Entry) -> None:
+        self.root = root
+        self.entry = entry
+
+    def where(self) -> None:
+        self.root.where()  # the same checks (a background handler outside its lock, ...)
+        return None
+
+    def record(self, op: dict[str, Any] | None, undo: Undo, stable: bool) -> Entry:
+        return self.root.record(None, undo, False)
+
+
+def retire(value: Any, root: Root, entry: Entry) -> None:
+    """Unlink ``value``, which the change logged as ``entry`` took out of the tree."""
+    if type(value) not in _SCALAR_TYPES:
+        _set_link(value, _Removed(root, entry), None)
+
+
+def _retire(value: Any, place: Place | None, entry: Entry | None) -> None:
+    if place is None or entry is None:
+        _unlink(value)
+    else:
+        retire(value, place[0], entry)
 
 
 def detach(value: Any) -> None:

@@ -75,16 +75,26 @@ async def run_background(session: Session, state: State, handler: EventHandler,
 
 async def _drive(session: Session, result: Any, chained: list[EventSpec], *,
                  flush_yields: bool) -> None:
+    # A flush or a bad item can fail between two steps: the generator is then closed here, so
+    # its ``finally`` blocks run inside the handler (and are rolled back with it), not at GC.
     if inspect.isasyncgen(result):
-        async for item in result:
-            _chain(item, chained)
-            if flush_yields:
-                session._yield_point()
+        try:
+            async for item in result:
+                if item is not None:
+                    _chain(item, chained)
+                if flush_yields:
+                    session._yield_point()
+        finally:
+            await result.aclose()
     elif inspect.isgenerator(result):
-        for item in result:
-            _chain(item, chained)
-            if flush_yields:
-                session._yield_point()
+        try:
+            for item in result:
+                if item is not None:
+                    _chain(item, chained)
+                if flush_yields:
+                    session._yield_point()
+        finally:
+            result.close()
     else:
         if inspect.isawaitable(result):
             result = await result

@@ -26,9 +26,15 @@ The JS runtime itself is shipped once per page: the tiny per-state ESM sends
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Literal, TypedDict
 
 import pydantic_core
+
+if sys.version_info >= (3, 11):
+    from typing import NotRequired
+else:  # pydantic depends on typing_extensions
+    from typing_extensions import NotRequired
 
 __all__ = [
     "PROTOCOL_VERSION",
@@ -94,6 +100,10 @@ class EventMessage(TypedDict):
     id: str
     handler: str
     payload: dict[str, Any]
+    client: NotRequired[str]
+    """The sending connection (one per page and kernel); with ``seq``, its message order."""
+    seq: NotRequired[int]
+    """1, 2, 3, … across the client's models: the kernel runs messages in this order."""
 
 
 class SetMessage(TypedDict):
@@ -101,6 +111,8 @@ class SetMessage(TypedDict):
     id: str
     var: str
     value: Any
+    client: NotRequired[str]
+    seq: NotRequired[int]
 
 
 class DoneMessage(TypedDict):

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from . import events
-from .changes import ChangeLog, Entry, attach, compact, detach, plain_type
+from .changes import ChangeLog, Entry, attach, compact, detach, retire, same_value
 from .errors import (
     BackgroundMutationError,
     NbStateError,
@@ -67,8 +67,10 @@ class VarRoot:
         self.state._nb_session._check_mutation(self.state, self.var.name)
         return (self.state._nb_path, self.var.name) if self.var.synced else None
 
-    def record(self, op: dict[str, Any] | None, undo: Callable[[], None], stable: bool) -> None:
-        self.state._nb_session._record(Entry(op, undo, self.var.key, stable))
+    def record(self, op: dict[str, Any] | None, undo: Callable[[], None], stable: bool) -> Entry:
+        entry = Entry(op, undo, self.var.key, stable)
+        self.state._nb_session._record(entry)
+        return entry
 
 
 class Session:
@@ -228,16 +230,19 @@ class Session:
         op = ({"op": "replace", "path": root.pointer, "value": new if scalar else encode(new)}
               if var.synced else None)
         values[name] = new
-        if not scalar:
-            detach(old)
 
         def undo() -> None:
             values[name] = old
             detach(new)
             attach(old, root, name)
 
-        self._log.entries.append(Entry(op, undo, var.key, True))
-        self._deps.invalidate(var.key)
+        key = var.key
+        entry = Entry(op, undo, key, True)
+        self._log.entries.append(entry)
+        if type(old) not in _SCALARS:
+            retire(old, root, entry)  # its later changes are undone with this one, not sent
+        if key in self._deps.dependents:
+            self._deps.invalidate(key)
         if mode is None:
             self._flush_when_free()
 
@@ -326,8 +331,7 @@ class Session:
             if doc is None:
                 continue
             value = var.encoded(state)
-            if var.name not in doc or doc[var.name] != value or type(doc[var.name]) is not type(
-                    value):
+            if var.name not in doc or not same_value(doc[var.name], value):  # True is not 1
                 ops.append({"op": "replace", "path": pointer(state._nb_path, var.name),
                             "value": value})
         # cleared only now: if a computed var raised, every stale one is retried next flush
@@ -514,11 +518,7 @@ def _equal(old: Any, new: Any) -> bool:
     kind = type(old)
     if kind in _SCALARS:
         return kind is type(new) and bool(old == new)
-    for kind in (list, dict, set):
-        if isinstance(old, kind):
-            return isinstance(new, kind) and bool(old == new)
-    # a tracked model or dataclass equals a plain one of its class with the same fields
-    return plain_type(old) is plain_type(new) and bool(old == new)
+    return same_value(old, new)
 
 
 def _plain(value: Any) -> Any:

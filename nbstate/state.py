@@ -106,7 +106,10 @@ class State:
     def __setattr__(self, name: str, value: Any) -> None:
         var = type(self).__nbstate_setters__.get(name)
         if var is not None:
-            var.__set__(self, value)
+            if var.owner_path == self._nb_path and isinstance(var, BaseVar):
+                self._nb_session._assign(self, var, value)  # the common case, one call less
+            else:
+                var.__set__(self, value)
             return
         raise UnknownVarError(
             f"{self._nb_path} has no var {name!r}; declare it in the class body as "

@@ -221,21 +221,21 @@ class Dependencies:
     """
 
     def __init__(self) -> None:
-        self._dependents: dict[VarKey, set[tuple[State, ComputedVar[Any]]]] = {}
+        self.dependents: dict[VarKey, set[tuple[State, ComputedVar[Any]]]] = {}
         self._reads: dict[tuple[int, str], set[VarKey]] = {}
         self.dirty: dict[tuple[int, str], tuple[State, ComputedVar[Any]]] = {}
 
     def track(self, state: State, var: ComputedVar[Any], reads: Iterable[VarKey]) -> None:
         ident = (id(state), var.name)
         for key in self._reads.pop(ident, ()):
-            self._dependents.get(key, set()).discard((state, var))
+            self.dependents.get(key, set()).discard((state, var))
         keys = set(reads)
         self._reads[ident] = keys
         for key in keys:
-            self._dependents.setdefault(key, set()).add((state, var))
+            self.dependents.setdefault(key, set()).add((state, var))
 
     def invalidate(self, key: VarKey) -> None:
-        dependents = self._dependents.get(key)
+        dependents = self.dependents.get(key)
         if not dependents:
             return
         for state, var in list(dependents):
@@ -252,6 +252,6 @@ class Dependencies:
         """Drop every edge of a state leaving the session (a redefined class)."""
         for ident in [i for i in self._reads if i[0] == id(state)]:
             for key in self._reads.pop(ident):
-                self._dependents[key] = {
-                    d for d in self._dependents.get(key, set()) if d[0] is not state}
+                self.dependents[key] = {
+                    d for d in self.dependents.get(key, set()) if d[0] is not state}
         self.dirty = {i: d for i, d in self.dirty.items() if d[0] is not state}

@@ -7,7 +7,7 @@ import dataclasses
 import json
 import pickle
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import pydantic
 import pytest
@@ -187,6 +187,16 @@ CASES: list[tuple[str, Callable[[Any], Any], list[dict[str, Any]]]] = [
     ("list of dicts after sort", lambda s: (s.rows.reverse(), s.rows[0].__setitem__("n", 7)), [
         {"op": "replace", "path": f"{P}/rows", "value": [{"n": 2}, {"n": 1}]},
         {"op": "replace", "path": f"{P}/rows/0/n", "value": 7}]),
+    ("move an item", lambda s: s.rows.append(s.rows.pop(0)), [
+        {"op": "remove", "path": f"{P}/rows/0"},
+        {"op": "add", "path": f"{P}/rows/-", "value": {"n": 1}}]),
+    ("pop and edit", lambda s: s.rows.pop(0).__setitem__("n", 9),
+     [{"op": "remove", "path": f"{P}/rows/0"}]),
+    ("replace and edit the old", lambda s: (s.pair.notes.append("n"), setattr(s, "pair", ChPair()),
+                                             s.pair.notes.append("new")), [
+        {"op": "replace", "path": f"{P}/pair", "value": {"left": 0, "inner": {"tags": [], "n": 0},
+                                                          "notes": []}},
+        {"op": "add", "path": f"{P}/pair/notes/-", "value": "new"}]),
     ("dict of lists", lambda s: s.groups["a"].append(2),
      [{"op": "add", "path": f"{P}/groups/a/-", "value": 2}]),
     ("dict of lists new key", lambda s: s.groups.setdefault("b", []).append(5), [
@@ -434,3 +444,197 @@ async def test_augmented_assignment_on_a_var() -> None:
     _, ops = await run(action)
     assert ops == [{"op": "add", "path": f"{P}/items/-", "value": "d"},
                    {"op": "add", "path": f"{P}/d/z", "value": 0}]
+
+
+# --------------------------------------------------------------------------- custom JSON forms
+
+
+class ChComputed(pydantic.BaseModel):
+    cents: int = 0
+    tags: list[str] = []
+
+    @pydantic.computed_field  # type: ignore[prop-decorator]
+    @property
+    def euros(self) -> float:
+        return self.cents / 100
+
+
+class ChExcluded(pydantic.BaseModel):
+    shown: int = 0
+    hidden: str = pydantic.Field(default="h", exclude=True)
+
+
+class ChSerialized(pydantic.BaseModel):
+    tags: list[str] = []
+    n: int = 0
+
+    @pydantic.field_serializer("tags")
+    def _joined(self, tags: list[str]) -> str:
+        return ",".join(tags)
+
+
+class ChModelSerialized(pydantic.BaseModel):
+    n: int = 0
+
+    @pydantic.model_serializer
+    def _as_text(self) -> str:
+        return f"n={self.n}"
+
+
+class ChAnnotated(pydantic.BaseModel):
+    n: Annotated[int, pydantic.PlainSerializer(lambda v: f"#{v}")] = 0
+
+
+class ChAliased(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(serialize_by_alias=True)
+    first_name: str = pydantic.Field(default="", serialization_alias="firstName")
+
+
+class ChHolder(pydantic.BaseModel):
+    label: str = ""
+    inner: ChComputed = ChComputed()
+
+
+class ChWallet(ns.State):
+    computed: ChComputed = ChComputed()
+    excluded: ChExcluded = ChExcluded()
+    serialized: ChSerialized = ChSerialized()
+    model_serialized: ChModelSerialized = ChModelSerialized()
+    annotated: ChAnnotated = ChAnnotated()
+    aliased: ChAliased = ChAliased()
+    holders: list[ChHolder] = [ChHolder()]
+
+    def apply(self) -> None:
+        _action[0](self)
+
+    def apply_then_fail(self) -> None:
+        _action[0](self)
+        raise RuntimeError("boom")
+
+
+W = "/ch_wallet"
+WALLET_CASES = [
+    ("computed field", lambda s: setattr(s.computed, "cents", 250),
+     [{"op": "replace", "path": f"{W}/computed",
+       "value": {"cents": 250, "tags": [], "euros": 2.5}}]),
+    ("computed nested list", lambda s: s.computed.tags.append("t"),
+     [{"op": "replace", "path": f"{W}/computed",
+       "value": {"cents": 0, "tags": ["t"], "euros": 0.0}}]),
+    ("excluded field", lambda s: setattr(s.excluded, "hidden", "x"),
+     [{"op": "replace", "path": f"{W}/excluded", "value": {"shown": 0}}]),
+    ("field serializer", lambda s: (s.serialized.tags.append("a"), s.serialized.tags.append("b")),
+     [{"op": "add", "path": f"{W}/serialized", "value": {"tags": "a,b", "n": 0}}]),  # compacted
+    ("model serializer", lambda s: setattr(s.model_serialized, "n", 2),
+     [{"op": "replace", "path": f"{W}/model_serialized", "value": "n=2"}]),
+    ("annotated serializer", lambda s: setattr(s.annotated, "n", 3),
+     [{"op": "replace", "path": f"{W}/annotated", "value": {"n": "#3"}}]),
+    ("alias", lambda s: setattr(s.aliased, "first_name", "Ada"),
+     [{"op": "replace", "path": f"{W}/aliased", "value": {"firstName": "Ada"}}]),
+    ("plain model around one", lambda s: (setattr(s.holders[0], "label", "L"),
+                                         setattr(s.holders[0].inner, "cents", 1)), [
+        {"op": "replace", "path": f"{W}/holders/0/label", "value": "L"},
+        {"op": "replace", "path": f"{W}/holders/0/inner",
+         "value": {"cents": 1, "tags": [], "euros": 0.01}}]),
+]
+
+
+@pytest.mark.parametrize(("action", "expected"),
+                         [pytest.param(a, e, id=n) for n, a, e in WALLET_CASES])
+async def test_custom_json_forms_are_sent_whole(action: Callable[[Any], Any],
+                                                expected: list[dict[str, Any]]) -> None:
+    client = StateClient(ChWallet)
+    wallet = client.session.get_state(ChWallet)
+    before, before_values = client.session.snapshot(), untrack(wallet._nb_values)
+    _action[:] = [action]
+    await client.dispatch("ch_wallet.apply_then_fail")
+    assert client.session.snapshot() == before
+    assert untrack(wallet._nb_values) == before_values
+    await client.dispatch("ch_wallet.apply")
+    assert client.deltas[-1]["ops"] == expected
+    snapshot = client.session.snapshot()
+    assert client.document == snapshot
+    for name in ChWallet.__nbstate_vars__:
+        assert snapshot["ch_wallet"][name] == encode(getattr(wallet, name)), name
+
+
+async def test_a_moved_node_is_the_same_object() -> None:
+    client = StateClient(ChBox)
+    box = client.session.get_state(ChBox)
+    box.anything = [{"n": 1}, {"n": 2}]  # typed items would be validated into a copy
+    client.session.flush()
+    first = box.anything[0]
+    _action[:] = [lambda s: s.anything.append(s.anything.pop(0))]
+    await client.dispatch("ch_box.apply")
+    assert box.anything[1] is first
+    first["n"] = 5  # still tracked at its new place
+    client.session.flush()
+    assert client.document["ch_box"]["anything"] == [{"n": 2}, {"n": 5}]
+
+
+async def test_a_removed_node_edited_later_is_restored_as_it_was() -> None:
+    client = StateClient(ChBox)
+    box = client.session.get_state(ChBox)
+    kept: list[Any] = []
+
+    def action(s: ChBox) -> None:
+        kept.append(s.rows.pop(0))
+        kept[0]["n"] = 100
+        kept[0]["extra"] = 1
+        old_model = s.model
+        s.model = ChOuter(by_name={"k": ChInner()})
+        old_model.inner.tags.append("lost")
+
+    _action[:] = [action]
+    await client.dispatch("ch_box.apply_then_fail")
+    assert [e["type"] for e in client.errors] == ["RuntimeError"]
+    assert box.rows == [{"n": 1}, {"n": 2}]
+    assert box.rows[0] is kept[0]
+    assert box.model == ChOuter()
+    assert client.document == client.session.snapshot()
+    # once the removal is flushed, the node is on its own
+    await client.dispatch("ch_box.apply")
+    assert len(client.errors) == 1
+    kept[-1]["n"] = 7
+    client.session.flush()
+    assert box.rows == [{"n": 2}]
+    assert client.document["ch_box"]["rows"] == [{"n": 2}]
+
+
+async def test_rollback_restores_dict_order() -> None:
+    client = StateClient(ChBox)
+    box = client.session.get_state(ChBox)
+    box.d.update(z=3, w=4)
+    client.session.flush()
+    order = list(box.d)
+    for delete in (lambda s: s.d.pop("y"), lambda s: s.d.popitem(), lambda s: s.d.clear(),
+                   lambda s: (s.d.__delitem__("x"), s.d.__delitem__("w"))):
+        _action[:] = [delete]
+        await client.dispatch("ch_box.apply_then_fail")
+        assert list(box.d) == order
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ([1], [True]), ({"a": 0}, {"a": False}), ([1], [1.0]), ([[0]], [[False]]), (1, True),
+    (0, 0.0)])
+async def test_equal_in_python_but_not_in_json_is_a_change(before: Any, after: Any) -> None:
+    client = StateClient(ChBox)
+    box = client.session.get_state(ChBox)
+    box.anything = before
+    client.session.flush()
+    box.anything = after
+    client.session.flush()
+    assert json.dumps(client.document["ch_box"]["anything"]) == json.dumps(after)
+    assert json.dumps(encode(box.anything)) == json.dumps(after)
+
+
+async def test_scalar_over_a_container_detaches_the_container() -> None:
+    client = StateClient(ChBox)
+    box = client.session.get_state(ChBox)
+    box.anything = [1]
+    client.session.flush()
+    old = box.anything
+    box.anything = 5
+    old.append(2)
+    client.session.flush()
+    assert client.document["ch_box"]["anything"] == 5
+    assert client.document == client.session.snapshot()

@@ -491,3 +491,48 @@ async def test_background_blocks_wait_for_a_running_handler() -> None:
     assert sorted(order) == ["/ev_board/n", "/ev_worker/count"]
     assert client.document["ev_worker"]["count"] == 1
     consistent(client)
+
+
+class EvCleanup(ns.State):
+    n: int = 0
+    busy: bool = False
+    cleaned: int = 0
+
+    @ns.computed
+    def checked(self) -> int:
+        if self.n == 3:
+            raise ValueError("three")
+        return self.n
+
+    async def work(self):  # type: ignore[no-untyped-def]
+        self.busy = True
+        try:
+            yield
+            self.n = 3  # the next flush fails on the computed var
+            yield
+            self.n = 4
+        finally:
+            self.busy = False
+            self.cleaned += 1
+
+    def bad_item(self):  # type: ignore[no-untyped-def]
+        try:
+            self.n = 1
+            yield 42
+        finally:
+            self.cleaned += 1
+
+
+async def test_generator_is_closed_inside_the_failed_handler() -> None:
+    client = StateClient(EvCleanup, flush_interval=0)
+    await client.dispatch("ev_cleanup.work")
+    state = client.session.get_state(EvCleanup)
+    assert [e["type"] for e in client.errors] == ["ComputedVarError"]
+    # the cleanup ran within the handler, and was rolled back with the rest after the yield
+    assert (state.n, state.busy, state.cleaned) == (0, True, 0)
+    assert client.document["ev_cleanup"] == {"n": 0, "busy": True, "cleaned": 0, "checked": 0}
+    await client.dispatch("ev_cleanup.bad_item")
+    assert client.errors[-1]["type"] == "PayloadError"
+    assert state.cleaned == 0
+    assert state.n == 0
+    consistent(client)

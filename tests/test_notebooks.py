@@ -39,3 +39,14 @@ def test_todo_notebook_state_changes_from_a_cell() -> None:
     NotebookClient(nb, timeout=60, kernel_name="python3").execute()
     last = nb.cells[-1]["outputs"][-1]
     assert last["data"]["text/plain"] == "['tea']"
+
+
+def test_a_state_as_the_last_expression_shows_its_live_view() -> None:
+    path = next(p for p in NOTEBOOKS if p.name == "todo.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("todo"))
+    NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    data = nb.cells[-1]["outputs"][-1]["data"]
+    shown = nb.cells[2]["outputs"][-1]["data"]  # the `ns.show(Todo)` cell
+    view = "application/vnd.jupyter.widget-view+json"
+    assert data[view]["model_id"] == shown[view]["model_id"]

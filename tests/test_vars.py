@@ -506,3 +506,36 @@ async def test_computed_var_error_rolls_back_sets_and_blocks(how: str) -> None:
     assert client.document["vr_broken"]["n"] == 2
     await client.dispatch("vr_broken.set_n", {"value": 5})
     assert client.document["vr_broken"] == {"n": 5, "inverse": 0.2, "fails_on_three": 5}
+
+
+class VrFlags(ns.State):
+    flag: bool = True
+    ratio: float = 1.0
+
+    @ns.computed
+    def flags(self) -> list[Any]:
+        return [True] if self.flag else [1]
+
+    @ns.computed
+    def scaled(self) -> Any:
+        return self.ratio if self.ratio != 1.0 else 1
+
+    def toggle(self) -> None:
+        self.flag = False
+
+    def set_ratio(self, value: float) -> None:
+        self.ratio = value
+
+
+async def test_computed_change_that_python_finds_equal_is_sent() -> None:
+    client = StateClient(VrFlags)
+    assert client.document["vr_flags"]["scaled"] == 1
+    await client.dispatch("vr_flags.toggle")
+    assert client.deltas[-1]["ops"] == [
+        {"op": "replace", "path": "/vr_flags/flag", "value": False},
+        {"op": "replace", "path": "/vr_flags/flags", "value": [1]}]
+    assert client.document["vr_flags"]["flags"][0] is not True
+    await client.dispatch("vr_flags.set_ratio", {"value": 2.0})
+    await client.dispatch("vr_flags.set_ratio", {"value": 1.0})
+    assert type(client.document["vr_flags"]["scaled"]) is int
+    assert client.document == client.session.snapshot()

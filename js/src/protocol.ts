@@ -35,6 +35,9 @@ export interface EventMessage {
   id: string;
   handler: string;
   payload: Record<string, unknown>;
+  /** The sending connection and its message number: the kernel runs them in this order. */
+  client?: string;
+  seq?: number;
 }
 
 export interface SetMessage {
@@ -42,6 +45,8 @@ export interface SetMessage {
   id: string;
   var: string;
   value: unknown;
+  client?: string;
+  seq?: number;
 }
 
 /** Asks the kernel for the runtime bundle's source, once per page. */

@@ -161,6 +161,35 @@ describe("the default view", () => {
     expect($(k.el, ".nbstate-view").classList.contains("nbstate-busy")).toBe(false);
   });
 
+  it("puts the event on the wire before it marks the button busy", () => {
+    const k = mount();
+    const button = $(k.el, '[data-nb-handler="add"]');
+    const send = k.model.send.bind(k.model);
+    const busyWhenSent: boolean[] = [];
+    vi.spyOn(k.model, "send").mockImplementation((content, callbacks, buffers) => {
+      busyWhenSent.push(button.hasAttribute("aria-busy"));
+      send(content, callbacks, buffers);
+    });
+    button.click();
+    expect(busyWhenSent).toEqual([false]);
+    expect(button.getAttribute("aria-busy")).toBe("true");
+  });
+
+  it("leaves the error box alone when a handler succeeds and there was no error", async () => {
+    const k = mount();
+    const error = $<HTMLElement>(k.el, "[data-nb-error]");
+    const records: MutationRecord[] = [];
+    const observer = new MutationObserver((found) => records.push(...found));
+    observer.observe(error, { attributes: true, childList: true, characterData: true, subtree: true });
+    $(k.el, '[data-nb-handler="add"]').click();
+    await k.message({ type: "done", id: k.custom[0]?.id });
+    await settle();
+    records.push(...observer.takeRecords());
+    observer.disconnect();
+    expect(records).toEqual([]);
+    expect(error.hidden).toBe(true);
+  });
+
   it("submits a form with typed params and shows then clears errors", async () => {
     const k = mount();
     const form = $<HTMLFormElement>(k.el, 'form[data-nb-handler="import_many"]');

@@ -44,7 +44,7 @@ def show(target: type[State] | State) -> None:
     from IPython.display import display
 
     state = target if isinstance(target, State) else default_session().get_state(target)
-    display(kernel_host().widget_for(state))
+    display(kernel_host().widget_for(state))  # type: ignore[no-untyped-call]
 
 
 def _mimebundle(state: State) -> Any:

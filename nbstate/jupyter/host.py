@@ -10,6 +10,10 @@ Events and var sets arrive as custom messages and are run one at a time, in arri
 worker task on the kernel's event loop; each gets ``done`` or ``error`` back with its id.
 JupyterLab 4.6 sends comm messages over a kernel subshell, whose handlers run on a thread of
 their own, so a message is handed to the loop the host was made on (``call_soon_threadsafe``).
+Messages sent before that subshell was ready went over the main shell and can arrive after
+later ones, so each event and set carries its connection's ``client`` id and ``seq`` number and
+the host runs them in ``seq`` order, holding early arrivals (for at most ``GAP_TIMEOUT``
+seconds, after which a missing message is given up on rather than stalling the view).
 Malformed messages get an ``error`` naming what was wrong; nothing in them can stop the kernel.
 """
 
@@ -28,11 +32,14 @@ from ..protocol import Delta, ErrorInfo, copy_json, pointer
 from ..session import Session
 from ..state import State
 from .spec import spec_of
-from .widget import StateWidget, check_var_names, runtime_source, view_source, widget_class
+from .widget import StateWidget, runtime_source, trait_name, view_source, widget_class
 
 __all__ = ["JupyterHost"]
 
 log = logging.getLogger("nbstate.jupyter")
+
+GAP_TIMEOUT = 2.0
+"""Seconds an out-of-order message waits for the ones numbered before it."""
 
 
 class JupyterHost:
@@ -48,6 +55,8 @@ class JupyterHost:
         except RuntimeError:
             self._loop = None
         self._loop_thread = threading.get_ident()
+        self._next_seq: dict[str, int] = {}
+        self._early: dict[str, dict[int, tuple[StateWidget, dict[str, Any]]]] = {}
         snapshot, _ = session.subscribe(self)
         # substates first, so each parent's comm_open already lists its children
         for path in sorted(snapshot, key=lambda p: p.count("."), reverse=True):
@@ -95,23 +104,24 @@ class JupyterHost:
         if all(op["op"] != "remove" and op["path"].count("/") == 1 for op in ops):
             with widget.hold_sync():
                 for op in ops:
-                    setattr(widget, parse_pointer(op["path"])[0], copy_json(op["value"]))
+                    trait = trait_name(parse_pointer(op["path"])[0])
+                    setattr(widget, trait, copy_json(op["value"]))
             return
         widget.send({"type": "patch", "rev": rev, "ops": ops})
-        names = {parse_pointer(op["path"])[0] for op in ops}
-        values = {name: getattr(widget, name) for name in names}
+        traits = {name: trait_name(name) for name in {parse_pointer(op["path"])[0] for op in ops}}
+        values = {name: getattr(widget, trait) for name, trait in traits.items()}
         values = apply_patch_in_place(values, copy_json(ops))
-        for name in names:
-            if values[name] is not getattr(widget, name):
-                with widget._lock_property(**{name: values[name]}):
-                    setattr(widget, name, values[name])
+        for name, trait in traits.items():
+            if values[name] is not getattr(widget, trait):
+                with widget._lock_property(**{trait: values[name]}):
+                    setattr(widget, trait, values[name])
 
     def _upsert(self, path: str, values: dict[str, Any]) -> None:
         state = self.session.states().get(path)
         if state is None:
             return
         cls = type(state)
-        check_var_names(cls, list(values))
+        values = {trait_name(name): value for name, value in values.items()}
         widget = self.widgets.get(path)
         spec = spec_of(cls)
         view = view_source(cls.__dict__.get("_esm"))
@@ -153,6 +163,38 @@ class JupyterHost:
         if isinstance(content, dict) and content.get("type") == "runtime_request":
             widget.send({"type": "runtime", "source": runtime_source()})
             return
+        client = content.get("client") if isinstance(content, dict) else None
+        seq = content.get("seq") if isinstance(content, dict) else None
+        if not isinstance(client, str) or not isinstance(seq, int):
+            self._enqueue(widget, content)
+            return
+        if seq < self._next_seq.setdefault(client, 1):  # late, after its gap was given up on
+            self._enqueue(widget, content)
+            return
+        early = self._early.setdefault(client, {})
+        early[seq] = (widget, content)
+        self._release(client)
+        if early:
+            asyncio.get_event_loop().call_later(GAP_TIMEOUT, self._give_up_gap, client, seq)
+
+    def _release(self, client: str) -> None:
+        early = self._early[client]
+        expected = self._next_seq[client]
+        while expected in early:
+            self._enqueue(*early.pop(expected))
+            expected += 1
+        self._next_seq[client] = expected
+
+    def _give_up_gap(self, client: str, seq: int) -> None:
+        early = self._early.get(client, {})
+        if seq in early:
+            missing = self._next_seq[client]
+            log.warning("nbstate: messages %d..%d of client %s never arrived; going on without",
+                        missing, min(early) - 1, client)
+            self._next_seq[client] = min(early)
+            self._release(client)
+
+    def _enqueue(self, widget: StateWidget, content: Any) -> None:
         if self._inbox is None or self._worker is None or self._worker.done():
             self._inbox = asyncio.Queue()
             self._worker = asyncio.get_event_loop().create_task(self._work(self._inbox))

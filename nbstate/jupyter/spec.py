@@ -3,7 +3,8 @@
 Shape (JSON)::
 
     {"protocol": 1, "path": "todo", "title": "Todo",
-     "vars": [{"name": "draft", "kind": "base" | "computed", "schema": {JSON Schema}}],
+     "vars": [{"name": "draft", "trait": "draft", "kind": "base" | "computed",
+               "schema": {JSON Schema}}],
      "handlers": [{"name": "add", "doc": str, "background": bool,
                    "params": [{"name": str, "required": bool, "default": any, "schema": {...}}]}]}
 
@@ -22,15 +23,18 @@ import pydantic
 from ..handlers import EventHandler
 from ..protocol import PROTOCOL_VERSION, encode
 from ..state import State
+from .widget import trait_name
 
 __all__ = ["spec_of"]
 
 
 def spec_of(cls: type[State]) -> dict[str, Any]:
     """The ``_nb_spec`` of a state class (see the module docstring for the shape)."""
-    var_specs = [{"name": name, "kind": "base", "schema": _schema(var.annotation)}
+    var_specs = [{"name": name, "trait": trait_name(name), "kind": "base",
+                  "schema": _schema(var.annotation)}
                  for name, var in cls.__nbstate_vars__.items() if var.synced]
-    var_specs += [{"name": name, "kind": "computed", "schema": _schema(var.annotation)}
+    var_specs += [{"name": name, "trait": trait_name(name), "kind": "computed",
+                   "schema": _schema(var.annotation)}
                   for name, var in cls.__nbstate_computed__.items()]
     handlers = [_handler_spec(h) for name, h in cls.__nbstate_handlers__.items()
                 if name in cls.__dict__]

@@ -6,7 +6,8 @@ ship the bundle many times. A state class may give its own view like an anywidge
 ``_esm`` (source text or a file path) and optional ``_css``; the runtime renders it with the
 same anywidget-style ``model``.
 
-Traits (Jupyter widget message spec ``state``): one per base var and computed var, plus
+Traits (Jupyter widget message spec ``state``): one per base var and computed var (see
+:func:`trait_name` for a var whose name the widget machinery already uses), plus
 ``_nb_spec`` (see :mod:`nbstate.jupyter.spec`), ``_nb_children`` (``["IPY_MODEL_<id>"]`` of the
 substates' models) and ``_nb_view`` (the state's own ESM source, ``""`` for the default view).
 """
@@ -20,10 +21,9 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ..errors import NbStateError
 from ..state import State
 
-__all__ = ["STATIC", "StateWidget", "runtime_source", "view_source", "widget_class"]
+__all__ = ["STATIC", "StateWidget", "runtime_source", "trait_name", "view_source", "widget_class"]
 
 STATIC = pathlib.Path(__file__).parent.parent / "static"
 
@@ -34,7 +34,7 @@ def runtime_source() -> str:
     return (STATIC / "runtime.js").read_text(encoding="utf-8")
 
 
-class StateWidget(anywidget.AnyWidget):  # type: ignore[misc]
+class StateWidget(anywidget.AnyWidget):
     """Base class of the per-state widget classes made by :func:`widget_class`."""
 
     _esm = STATIC / "loader.js"
@@ -58,13 +58,12 @@ _RESERVED = (frozenset(dir(StateWidget)) | frozenset(StateWidget.class_trait_nam
              | {"_nb_probe"})
 
 
-def check_var_names(cls: type[State], names: list[str]) -> None:
-    """Raises NbStateError when a var name is taken by the widget machinery itself."""
-    clash = sorted(n for n in names if n in _RESERVED)
-    if clash:
-        raise NbStateError(
-            f"{cls.__nbstate_path__}: var name(s) {', '.join(clash)} are used by the Jupyter "
-            "widget model itself and cannot be vars there; rename them")
+def trait_name(var: str) -> str:
+    """The trait that carries ``var``: the var's own name, or ``_nbvar_<var>`` when the widget
+    machinery already uses that name (``log``, ``keys``, ``layout``, ``comm``, …). The spec lists
+    it and the JS runtime maps it back, so a view always sees ``model.get("log")``.
+    """
+    return f"_nbvar_{var}" if var in _RESERVED else var
 
 
 def view_source(value: Any) -> str:
@@ -80,12 +79,17 @@ def view_source(value: Any) -> str:
     return text
 
 
-@functools.cache
+_widget_classes: dict[type[State], type[StateWidget]] = {}
+
+
 def widget_class(cls: type[State]) -> type[StateWidget]:
     """The widget class of a state class (its own ``_css``; the loader ``_esm``)."""
+    if cls in _widget_classes:
+        return _widget_classes[cls]
     css = view_source(cls.__dict__.get("_css"))
     namespace: dict[str, Any] = {"__module__": cls.__module__,
                                  "__qualname__": f"{cls.__qualname__}Widget"}
     if css:
         namespace["_css"] = css
-    return type(f"{cls.__name__}Widget", (StateWidget,), namespace)
+    made = _widget_classes[cls] = type(f"{cls.__name__}Widget", (StateWidget,), namespace)
+    return made

@@ -101,9 +101,11 @@ class Applier {
       }
       case "copy": {
         const value = this.get(parsePointer(op.from));
-        this.add(parsePointer(op.path), value);
-        // The value now sits at two places; editing either in place would change both.
+        // The value will sit at two places, so editing either in place would change both; and
+        // when it is an ancestor of `path`, editing it in place would put it inside itself.
+        // Forgetting what this patch owns first makes the add copy the path, value included.
         this.owned = new WeakSet();
+        this.add(parsePointer(op.path), value);
         return;
       }
       case "test": {

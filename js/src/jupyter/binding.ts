@@ -13,14 +13,37 @@
  * while custom messages fire at once, so a patch could otherwise overtake an update the kernel
  * sent before it. Each nbstate message is appended to that same chain, so it runs after every
  * update received before it and before every update received after it.
+ *
+ * The other direction. JupyterLab may send comm messages over a kernel subshell once it is
+ * ready and over the main shell before, so two messages can reach the kernel out of order. Every
+ * event and set therefore carries `client` (one per page and widget manager, i.e. per kernel
+ * connection) and `seq` (1, 2, 3, … across all that client's models); the kernel runs them in
+ * `seq` order.
  */
 
-import { formatError, StateClient } from "../core/client";
+import { formatError, newId, StateClient } from "../core/client";
 import { isIncoming, type ErrorInfo, type IncomingMessage } from "../protocol";
 import { ERROR_EVENT } from "../view/types";
 import type { Callback, WidgetModel } from "./widget";
 
 const bindings = new WeakMap<WidgetModel, ModelBinding>();
+
+interface Sequence {
+  client: string;
+  next: number;
+}
+const sequences = new WeakMap<object, Sequence>();
+
+/** Stamp an outgoing event or set with its connection's client id and next sequence number. */
+function stamp<M extends object>(model: WidgetModel, message: M): M & { client: string; seq: number } {
+  const manager = model.widget_manager as object;
+  let sequence = sequences.get(manager);
+  if (!sequence) {
+    sequence = { client: newId(), next: 1 };
+    sequences.set(manager, sequence);
+  }
+  return { ...message, client: sequence.client, seq: sequence.next++ };
+}
 
 /** The binding of `model`, created on first use. */
 export function bindingFor(model: WidgetModel): ModelBinding {
@@ -45,7 +68,7 @@ export class ModelBinding {
         get: (name) => model.get(name),
         write: (values) => this.write(values),
       },
-      send: (message) => model.send(message),
+      send: (message) => model.send(stamp(model, message)),
       onError: (info) => this.reportError(info),
     });
     model.on("all", this.onEvent as Callback, this);

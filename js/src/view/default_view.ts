@@ -57,7 +57,9 @@ function build(ctx: ViewContext): Cleanup {
   };
 
   const error = errorBox("");
+  // Every finished handler clears the box: touch the DOM only when that changes something.
   const showError = (message: string) => {
+    if (error.textContent === message) return;
     error.textContent = message;
     error.hidden = message === "";
   };
@@ -74,11 +76,14 @@ function build(ctx: ViewContext): Cleanup {
   const root = h("div", { class: "nbstate-view", "data-nb-path": state.path });
   const counts = new Map<HTMLElement, number>();
   const run = (target: HTMLElement, name: string, payload: Record<string, unknown>) => {
+    // Send first: the busy marks are DOM writes (style invalidation in a large page such as
+    // JupyterLab's) that the event need not wait for. The answer cannot overtake them, since it
+    // arrives in a later task.
+    const finished = model.fire(name, payload);
     counts.set(target, (counts.get(target) ?? 0) + 1);
     markBusy(target, true);
     root.classList.add("nbstate-busy");
-    model
-      .fire(name, payload)
+    finished
       .then(
         () => showError(""),
         (err: unknown) => showError(err instanceof Error ? err.message : String(err)),
