@@ -293,30 +293,33 @@ def _emit(op: str, keys: tuple[str | int, ...], value: Any, undo: Undo,
 # --------------------------------------------------------------------------- wrapping
 
 
-def wrap(value: Any, shape: Shape, parent: _Parent, key: Any) -> Any:
+def wrap(value: Any, shape: Shape, parent: _Parent, key: Any, *, within: bool = False) -> Any:
     """Return ``value`` (already validated) as a tracked node linked to ``parent[key]``.
 
     A value that is already tracked elsewhere is deep-copied first, so one object never sits
-    at two places of the tree.
+    at two places of the tree. ``within`` marks the walk over the children of a container being
+    (re)wrapped: a child already linked to that very container is its own, not a copy's.
     """
     kind = type(value)
     if kind in _SCALAR_TYPES:
         return value
-    if (isinstance(value, (TrackedList, TrackedDict, TrackedSet)) or _is_tracked_object(value)
-            ) and not isinstance(_link_of(value)[0], (type(None), _Removed)):
-        value = untrack(value)
-        kind = type(value)
+    if isinstance(value, (TrackedList, TrackedDict, TrackedSet)) or _is_tracked_object(value):
+        linked = _link_of(value)[0]
+        # a detached node put back keeps its children, so their undo entries still apply
+        if not isinstance(linked, (type(None), _Removed)) and not (within and linked is parent):
+            value = untrack(value)
+    kind = type(value)
     item = shape.item or ANY
     if isinstance(value, list):
         node: Any = value if kind is TrackedList else TrackedList(value)
         for i, v in enumerate(node):
             if type(v) not in _SCALAR_TYPES:
-                list.__setitem__(node, i, wrap(v, item, node, i))
+                list.__setitem__(node, i, wrap(v, item, node, i, within=True))
     elif isinstance(value, dict):
         node = value if kind is TrackedDict else TrackedDict(value)
         for k, v in node.items():
             if type(v) not in _SCALAR_TYPES:
-                dict.__setitem__(node, k, wrap(v, item, node, k))
+                dict.__setitem__(node, k, wrap(v, item, node, k, within=True))
     elif isinstance(value, set):
         node = value if kind is TrackedSet else TrackedSet(value)
     elif _trackable_object(value):
@@ -328,7 +331,8 @@ def wrap(value: Any, shape: Shape, parent: _Parent, key: Any) -> Any:
             v = node.__dict__.get(name, _MISSING) if hasattr(node, "__dict__") else _MISSING
             if v is _MISSING or type(v) in _SCALAR_TYPES:
                 continue
-            wrapped = wrap(v, _field_shape(plain_type(node), name) or ANY, node, name)
+            wrapped = wrap(v, _field_shape(plain_type(node), name) or ANY, node, name,
+                           within=True)
             if wrapped is not v:
                 node.__dict__[name] = wrapped
     else:

@@ -40,6 +40,12 @@ PATH = "js_applier_tree"  # the path of JsApplierTree in the session document
 
 # --------------------------------------------------------------------------- values
 
+# Core bugs this test found that are still open, each pinned by an xfail(strict=True) test at
+# the end of this file. While one is listed the generator steers around it, so everything else
+# is still checked; its fix turns the pinned test into an XPASS, which fails: then delete the
+# name here.
+KNOWN_CORE_BUGS: frozenset[str] = frozenset()
+
 # bools beside 0 and 1, keys that are pointer escapes, array-like tokens or JS prototype names
 leaves = (st.none() | st.booleans() | st.integers(-1, 3)
           | st.text(alphabet="ab~/é😀", max_size=3))
@@ -208,6 +214,8 @@ def mutate_list(root: Any, target: list[Any], op: str, i: int, j: int, value: An
         target[i % n] = fresh(everything[j % len(everything)])
     elif op == "move":
         moved = target.pop(i % n)
+        if Run.kind == "failing" and "undo_lost_below_a_moved_node" in KNOWN_CORE_BUGS:
+            return
         place = [c for v in VARS for c in tree(getattr(root, v))]
         destination = place[j % len(place)] if place else None
         if isinstance(destination, list):
@@ -252,6 +260,8 @@ def mutate_dict(root: Any, target: dict[str, Any], op: str, j: int, key: str, va
         target[key] = fresh(everything[j % len(everything)])
     elif op == "move":
         moved = target.pop(existing[j % len(existing)])
+        if Run.kind == "failing" and "undo_lost_below_a_moved_node" in KNOWN_CORE_BUGS:
+            return
         place = [c for v in VARS for c in tree(getattr(root, v))]
         destination = place[j % len(place)] if place else None
         if isinstance(destination, list):
@@ -478,6 +488,7 @@ class JsApplierPinned(ns.State):
     value: Any = [True]
     items: list[Any] = [[True], {}]
     mapping: dict[str, Any] = {"a": {"x": True}, "b": 2}
+    nested: Any = [[[]]]
     flag: bool = True
 
     @ns.computed
@@ -503,6 +514,11 @@ class JsApplierPinned(ns.State):
 
     def del_fail(self) -> None:
         del self.mapping["a"]
+        raise RuntimeError("undo")
+
+    def move_fail(self) -> None:
+        self.nested[0][0].append(1)
+        self.nested.insert(0, self.nested.pop(0))
         raise RuntimeError("undo")
 
 
@@ -533,3 +549,9 @@ async def test_rollback_restores_a_popped_node_changed_after_the_pop() -> None:
 async def test_rollback_keeps_the_order_of_dict_keys() -> None:
     _, state = await pinned("del_fail")
     assert list(state.mapping) == ["a", "b"]
+
+
+async def test_rollback_undoes_changes_below_a_moved_node() -> None:
+    client, state = await pinned("move_fail")
+    client_nested = client.document["js_applier_pinned"]["nested"]
+    assert canonical(encode(state.nested)) == canonical(client_nested) == "[[[]]]"

@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { initialize, render } from "../src/jupyter/runtime";
+import { BUSY_STYLE_DELAY_MS } from "../src/view/default_view";
 import { anywidgetProxy, kernelModel, settle, type Kernel } from "./support/widgets";
 
 const user = vi.hoisted(() => ({ modules: new Map<string, Record<string, unknown>>() }));
@@ -159,6 +160,41 @@ describe("the default view", () => {
     expect(button.hasAttribute("aria-busy")).toBe(false);
     expect(button.hasAttribute("data-nb-running")).toBe(false);
     expect($(k.el, ".nbstate-view").classList.contains("nbstate-busy")).toBe(false);
+  });
+
+  it("styles running handlers as busy only once they have run for a while", async () => {
+    vi.useFakeTimers();
+    try {
+      const k = mount();
+      const root = $(k.el, ".nbstate-view");
+      const button = $(k.el, '[data-nb-handler="add"]');
+      button.click();
+      await vi.advanceTimersByTimeAsync(BUSY_STYLE_DELAY_MS - 1);
+      expect(root.classList.contains("nbstate-busy-shown")).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(root.classList.contains("nbstate-busy-shown")).toBe(true);
+      await k.message({ type: "done", id: k.custom[0]?.id });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(root.classList.contains("nbstate-busy-shown")).toBe(false);
+      expect(root.classList.contains("nbstate-busy")).toBe(false);
+
+      // Answered within the delay: never shown, and no timer is left to show it later.
+      button.click();
+      await k.message({ type: "done", id: k.custom[1]?.id });
+      await vi.advanceTimersByTimeAsync(10 * BUSY_STYLE_DELAY_MS);
+      expect(root.classList.contains("nbstate-busy-shown")).toBe(false);
+      expect(button.hasAttribute("aria-busy")).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("keys every busy style on .nbstate-busy-shown", () => {
+    mount();
+    const rules = [...document.styleSheets].flatMap((sheet) => [...sheet.cssRules]) as CSSStyleRule[];
+    const busy = rules.filter((rule) => /busy|running/.test(rule.selectorText ?? ""));
+    expect(busy.length).toBeGreaterThan(0);
+    for (const rule of busy) expect(rule.selectorText).toMatch(/^\.nbstate-busy-shown\b/);
   });
 
   it("puts the event on the wire before it marks the button busy", () => {

@@ -22,8 +22,8 @@ const CSS = `
 .nbstate-handlers{display:flex;flex-wrap:wrap;gap:6px;align-items:center;margin-top:6px}
 .nbstate-handlers form{display:inline-flex;flex-wrap:wrap;gap:4px;align-items:center;margin:0}
 .nbstate-skipped{color:var(--jp-ui-font-color3,#9e9e9e)}
-.nbstate-view [data-nb-running=true]{opacity:.6;cursor:progress}
-.nbstate-busy{cursor:progress}
+.nbstate-busy-shown{cursor:progress}
+.nbstate-busy-shown [data-nb-running=true]{opacity:.6}
 .nbstate-error{color:var(--jp-error-color1,#c62828);background:var(--jp-error-color3,rgba(198,40,40,.08));border-radius:3px;padding:4px 6px;margin:4px 0;white-space:pre-wrap}
 .nbstate-error[hidden]{display:none}
 .nbstate-children{margin-top:6px;padding-left:8px;border-left:2px solid var(--jp-border-color2,#e0e0e0)}
