@@ -179,6 +179,27 @@ describe("the model facade", () => {
   });
 });
 
+describe("vars carried by a renamed trait", () => {
+  it("read, listen, patch and set under the var's own name", async () => {
+    const spec = { ...SPEC, vars: [{ name: "log", trait: "_nbvar_log", kind: "base", schema: {} }] };
+    const k = todo({ _nb_spec: spec, _nbvar_log: ["start"] });
+    expect(k.facade.get("log")).toEqual(["start"]);
+    const seen: unknown[] = [];
+    k.facade.on("change:log", () => seen.push(k.facade.get("log")));
+    await k.message({ type: "patch", rev: 1, ops: [{ op: "add", path: "/log/-", value: "next" }] });
+    await settle();
+    expect(k.model.get("_nbvar_log")).toEqual(["start", "next"]);
+    expect(seen).toEqual([["start", "next"]]);
+    await k.update({ _nbvar_log: ["reset"] });
+    await settle();
+    expect(seen.at(-1)).toEqual(["reset"]);
+    k.facade.set("log", []);
+    k.facade.save_changes();
+    expect(k.custom.at(-1)).toMatchObject({ type: "set", var: "log", value: [] });
+    expectNoEcho(k);
+  });
+});
+
 describe("runtime.initialize", () => {
   it("handles the messages the loader held before later ones, once each", async () => {
     const k = kernelModel({ _nb_spec: { ...SPEC }, items: [] });

@@ -228,3 +228,38 @@ def test_cell_mutation_reaches_the_model(kernel: Any, models: dict[str, dict[str
                and m["content"]["data"].get("method") == "update"]
     assert any(u["comm_id"] == models["shop"]["comm_id"] and u["data"]["state"] == {"count": 41}
                for u in updates)
+
+
+def test_redefining_the_class_keeps_values_and_the_view(
+        kernel: Any, models: dict[str, dict[str, Any]]) -> None:
+    _, kc = kernel
+    _execute(kc, "ns.get_state(Shop).items = ['kept']")
+    msgs = _execute(kc, textwrap.dedent('''
+        class Shop(ns.State):
+            items: list[str] = []
+            count: str = "was an int"
+            rating: int = 5
+
+            @ns.computed
+            def total(self) -> int:
+                return len(self.items) * 10
+
+            def add(self, text: str):
+                self.items.append(text.upper())
+    '''))
+    assert not [m for m in msgs if m["msg_type"] == "error"]
+    updates = [m["content"]["data"]["state"] for m in msgs if m["msg_type"] == "comm_msg"
+               and m["content"]["comm_id"] == models["shop"]["comm_id"]]
+    merged = {k: v for u in updates for k, v in u.items()}
+    assert "items" not in merged  # unchanged: it still validates, so it was kept
+    assert merged["count"] == "was an int"  # 0 is not a str: the new default
+    assert merged["rating"] == 5 and merged["total"] == 10
+    assert "rating" in [v["name"] for v in merged["_nb_spec"]["vars"]]
+    # the displayed model runs the new handler code
+    msg_id = uuid.uuid4().hex
+    _send(kc, models["shop"]["comm_id"],
+          {"type": "event", "id": msg_id, "handler": "add", "payload": {"text": "new"}})
+    seen = _until(kc, _reply_to(msg_id))
+    assert _custom(seen[-1]) == {"type": "done", "id": msg_id}
+    out = _execute(kc, "print(ns.get_state(Shop).items)")
+    assert any("['kept', 'NEW']" in m["content"].get("text", "") for m in out)

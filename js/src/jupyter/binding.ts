@@ -65,7 +65,7 @@ export class ModelBinding {
   constructor(readonly model: WidgetModel) {
     this.client = new StateClient({
       store: {
-        get: (name) => model.get(name),
+        get: (name) => model.get(this.traitOf(name)),
         write: (values) => this.write(values),
       },
       send: (message) => model.send(stamp(model, message)),
@@ -107,14 +107,51 @@ export class ModelBinding {
   /** Backbone `all`: ("change:<attr>", model, value, options) for every attribute change. */
   private onEvent = (event: string, _model: unknown, value: unknown): void => {
     if (this.writing || !event.startsWith("change:")) return;
-    const name = event.slice("change:".length);
-    if (!name.startsWith("_")) this.client.kernelChanged(name, value);
+    const name = this.varOf(event.slice("change:".length));
+    if (name !== undefined) this.client.kernelChanged(name, value);
   };
 
+  /**
+   * The trait that carries var `name`. A var named like the widget machinery's own attributes
+   * (`log`, `keys`, `layout`, …) travels as `_nbvar_<name>`; `_nb_spec.vars[].trait` says so.
+   */
+  traitOf(name: string): string {
+    return this.names().toTrait.get(name) ?? name;
+  }
+
+  /** The var a trait carries, or undefined for the model's own (`_`-prefixed) traits. */
+  varOf(trait: string): string | undefined {
+    return this.names().toVar.get(trait) ?? (trait.startsWith("_") ? undefined : trait);
+  }
+
+  private nameMaps: { spec: unknown; toTrait: Map<string, string>; toVar: Map<string, string> } = {
+    spec: undefined,
+    toTrait: new Map(),
+    toVar: new Map(),
+  };
+
+  private names(): { toTrait: Map<string, string>; toVar: Map<string, string> } {
+    const spec = this.model.get("_nb_spec") as { vars?: { name?: unknown; trait?: unknown }[] } | undefined;
+    if (spec !== this.nameMaps.spec) {
+      const toTrait = new Map<string, string>();
+      const toVar = new Map<string, string>();
+      for (const v of spec?.vars ?? []) {
+        if (typeof v.name === "string" && typeof v.trait === "string" && v.trait !== v.name) {
+          toTrait.set(v.name, v.trait);
+          toVar.set(v.trait, v.name);
+        }
+      }
+      this.nameMaps = { spec, toTrait, toVar };
+    }
+    return this.nameMaps;
+  }
+
   private write(values: Record<string, unknown>): void {
+    const traits: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(values)) traits[this.traitOf(name)] = value;
     this.writing = true;
     try {
-      this.model.set_state(values);
+      this.model.set_state(traits);
     } finally {
       this.writing = false;
     }

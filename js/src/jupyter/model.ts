@@ -49,6 +49,7 @@ export class ModelFacade implements NbModel {
   }
 
   on(event: string, callback: Listener): void {
+    if (event.startsWith("change:")) event = `change:${this.binding.traitOf(event.slice("change:".length))}`;
     // nbstate's own messages are handled by the runtime; a view sees only the rest.
     const wrapped: Callback =
       event === "msg:custom"
@@ -61,6 +62,7 @@ export class ModelFacade implements NbModel {
   }
 
   off(event?: string | null, callback?: Listener | null): void {
+    if (event?.startsWith("change:")) event = `change:${this.binding.traitOf(event.slice("change:".length))}`;
     this.registrations = this.registrations.filter((r) => {
       const match = (event == null || r.event === event) && (callback == null || r.callback === callback);
       if (match) this.binding.model.off(r.event, r.wrapped, this);
