@@ -97,7 +97,9 @@ class ErrorInfo(TypedDict):
 
 class EventMessage(TypedDict):
     type: Literal["event"]
-    id: str
+    id: int
+    """Unique per page. A number: ipykernel 7 tracks outgoing comm messages with a *string*
+    ``id`` as requests awaiting a reply, and a ``done`` is never answered."""
     handler: str
     payload: dict[str, Any]
     client: NotRequired[str]
@@ -108,7 +110,7 @@ class EventMessage(TypedDict):
 
 class SetMessage(TypedDict):
     type: Literal["set"]
-    id: str
+    id: int
     var: str
     value: Any
     client: NotRequired[str]
@@ -117,12 +119,12 @@ class SetMessage(TypedDict):
 
 class DoneMessage(TypedDict):
     type: Literal["done"]
-    id: str
+    id: int
 
 
 class ErrorMessage(TypedDict):
     type: Literal["error"]
-    id: str | None
+    id: int | None
     error: ErrorInfo
 
 

@@ -32,7 +32,7 @@ export interface ErrorInfo {
 
 export interface EventMessage {
   type: "event";
-  id: string;
+  id: number;
   handler: string;
   payload: Record<string, unknown>;
   /** The sending connection and its message number: the kernel runs them in this order. */
@@ -42,7 +42,7 @@ export interface EventMessage {
 
 export interface SetMessage {
   type: "set";
-  id: string;
+  id: number;
   var: string;
   value: unknown;
   client?: string;
@@ -58,13 +58,13 @@ export interface RuntimeRequestMessage {
 
 export interface DoneMessage {
   type: "done";
-  id: string;
+  id: number;
 }
 
 export interface ErrorMessage {
   type: "error";
   /** The event's or set's id; `null` for a background handler's error. */
-  id: string | null;
+  id: number | null;
   error: ErrorInfo;
 }
 

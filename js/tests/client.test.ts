@@ -20,7 +20,7 @@ function setup(initial: Record<string, unknown>) {
     },
     send: (m) => sent.push(m),
     onError: (info) => errors.push(info),
-    newId: () => `id${++n}`,
+    newId: () => ++n,
     defer: (task) => deferred.push(task),
   });
   const flush = () => deferred.splice(0).forEach((task) => task());
@@ -58,8 +58,8 @@ describe("StateClient", () => {
     expect(sent).toEqual([]);
     client.save();
     expect(sent).toEqual([
-      { type: "set", id: "id1", var: "b", value: "y" },
-      { type: "set", id: "id2", var: "a", value: 2 },
+      { type: "set", id: 1, var: "b", value: "y" },
+      { type: "set", id: 2, var: "a", value: 2 },
     ]);
     client.save();
     expect(sent).toHaveLength(2);
@@ -70,9 +70,9 @@ describe("StateClient", () => {
     client.set("draft", "milk");
     const done = client.fire("add", { n: 1 });
     expect(sent.map((m) => m.type)).toEqual(["set", "event"]);
-    expect(sent[1]).toEqual({ type: "event", id: "id2", handler: "add", payload: { n: 1 } });
-    client.receive({ type: "done", id: "id1" });
-    client.receive({ type: "done", id: "id2" });
+    expect(sent[1]).toEqual({ type: "event", id: 2, handler: "add", payload: { n: 1 } });
+    client.receive({ type: "done", id: 1 });
+    client.receive({ type: "done", id: 2 });
     await expect(done).resolves.toBeUndefined();
   });
 
@@ -80,7 +80,7 @@ describe("StateClient", () => {
     const { client } = setup({});
     const fired = client.fire("add");
     const info = { handler: "todo.add", type: "ValueError", message: "empty" };
-    client.receive({ type: "error", id: "id1", error: info });
+    client.receive({ type: "error", id: 1, error: info });
     const error = await fired.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HandlerError);
     expect((error as HandlerError).info).toEqual(info);
@@ -94,7 +94,7 @@ describe("StateClient", () => {
     flush();
     expect(values.n).toBe(5);
     const info = { handler: "todo.n", type: "ValidationError", message: "too big" };
-    client.receive({ type: "error", id: "id1", error: info });
+    client.receive({ type: "error", id: 1, error: info });
     expect(values.n).toBe(1);
     expect(writes.at(-1)).toEqual({ n: 1 });
     expect(errors).toEqual([info]);
@@ -107,9 +107,9 @@ describe("StateClient", () => {
     client.set("n", 6);
     client.save();
     flush();
-    client.receive({ type: "error", id: "id1", error: { handler: "t.n", type: "E", message: "" } });
+    client.receive({ type: "error", id: 1, error: { handler: "t.n", type: "E", message: "" } });
     expect(values.n).toBe(6);
-    client.receive({ type: "done", id: "id2" });
+    client.receive({ type: "done", id: 2 });
     expect(values.n).toBe(6);
     expect(client.isLocal("n")).toBe(false);
   });
@@ -130,7 +130,7 @@ describe("StateClient", () => {
     client.kernelChanged("draft", "ABC");
     flush();
     expect(values.draft).toBe("abc");
-    client.receive({ type: "done", id: "id1" });
+    client.receive({ type: "done", id: 1 });
     expect(values.draft).toBe("ABC");
   });
 
@@ -142,7 +142,7 @@ describe("StateClient", () => {
     client.receive({ type: "patch", rev: 1, ops: [{ op: "add", path: "/items/-", value: "theirs" }] });
     expect(values.items).toEqual(["a", "mine"]);
     client.receive({ type: "patch", rev: 2, ops: [{ op: "replace", path: "/items", value: ["a", "mine"] }] });
-    client.receive({ type: "done", id: "id1" });
+    client.receive({ type: "done", id: 1 });
     expect(values.items).toEqual(["a", "mine"]);
   });
 

@@ -7,7 +7,9 @@ kernel-side trait values are brought to the same state, because traits are what 
 page or a Voila page reads (DESIGN.md §4).
 
 Events and var sets arrive as custom messages and are run one at a time, in arrival order, by a
-worker task on the kernel's event loop; each gets ``done`` or ``error`` back with its id.
+worker on the kernel's event loop, started eagerly (:mod:`nbstate.jupyter.eager`) so a handler
+that never waits replies before the kernel reports idle; each gets ``done`` or ``error`` back
+with its id.
 JupyterLab 4.6 sends comm messages over a kernel subshell, whose handlers run on a thread of
 their own, so a message is handed to the loop the host was made on (``call_soon_threadsafe``).
 Messages sent before that subshell was ready went over the main shell and can arrive after
@@ -20,6 +22,7 @@ Malformed messages get an ``error`` naming what was wrong; nothing in them can s
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import threading
 from collections.abc import Sequence
@@ -31,6 +34,7 @@ from ..patch import apply_patch_in_place, parse_pointer
 from ..protocol import Delta, ErrorInfo, copy_json, pointer
 from ..session import Session
 from ..state import State
+from .eager import start_eagerly
 from .spec import spec_of
 from .widget import StateWidget, runtime_source, trait_name, view_source, widget_class
 
@@ -48,7 +52,7 @@ class JupyterHost:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.widgets: dict[str, StateWidget] = {}
-        self._inbox: asyncio.Queue[tuple[StateWidget, dict[str, Any]]] | None = None
+        self._inbox: collections.deque[tuple[StateWidget, Any]] = collections.deque()
         self._worker: asyncio.Task[None] | None = None
         try:
             self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
@@ -195,14 +199,14 @@ class JupyterHost:
             self._release(client)
 
     def _enqueue(self, widget: StateWidget, content: Any) -> None:
-        if self._inbox is None or self._worker is None or self._worker.done():
-            self._inbox = asyncio.Queue()
-            self._worker = asyncio.get_event_loop().create_task(self._work(self._inbox))
-        self._inbox.put_nowait((widget, content))
+        self._inbox.append((widget, content))
+        if self._worker is None or self._worker.done():
+            # eagerly: a handler that never waits answers before the kernel reports idle
+            self._worker = start_eagerly(asyncio.get_event_loop(), self._drain())
 
-    async def _work(self, inbox: asyncio.Queue[tuple[StateWidget, dict[str, Any]]]) -> None:
-        while True:
-            widget, content = await inbox.get()
+    async def _drain(self) -> None:
+        while self._inbox:
+            widget, content = self._inbox.popleft()
             await self._handle(widget, content)
 
     async def _handle(self, widget: StateWidget, content: Any) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import queue
 import textwrap
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -58,6 +58,9 @@ def kernel() -> Iterator[tuple[KernelManager, BlockingKernelClient]]:
         km.shutdown_kernel(now=True)
 
 
+_ids = itertools.count(1)
+
+
 def _drain(kc: BlockingKernelClient, timeout: float = 0.5) -> list[dict[str, Any]]:
     out = []
     while True:
@@ -102,7 +105,7 @@ def _custom(msg: dict[str, Any]) -> dict[str, Any] | None:
     return data.get("content") if data.get("method") == "custom" else None
 
 
-def _reply_to(msg_id: str) -> Any:
+def _reply_to(msg_id: int) -> Any:
     return lambda m: (_custom(m) or {}).get("id") == msg_id
 
 
@@ -142,7 +145,7 @@ def test_runtime_is_sent_on_request(kernel: Any, models: dict[str, dict[str, Any
 
 def test_event_patches_then_done(kernel: Any, models: dict[str, dict[str, Any]]) -> None:
     _, kc = kernel
-    msg_id = uuid.uuid4().hex
+    msg_id = next(_ids)
     _send(kc, models["shop"]["comm_id"],
           {"type": "event", "id": msg_id, "handler": "add", "payload": {"text": "tea"}})
     seen = _until(kc, _reply_to(msg_id))
@@ -161,7 +164,7 @@ def test_event_patches_then_done(kernel: Any, models: dict[str, dict[str, Any]])
 def test_yield_flushes_an_intermediate_update(kernel: Any,
                                               models: dict[str, dict[str, Any]]) -> None:
     _, kc = kernel
-    msg_id = uuid.uuid4().hex
+    msg_id = next(_ids)
     _send(kc, models["shop"]["comm_id"],
           {"type": "event", "id": msg_id, "handler": "slow_add", "payload": {"text": "jam"}})
     seen = _until(kc, _reply_to(msg_id))
@@ -174,7 +177,7 @@ def test_yield_flushes_an_intermediate_update(kernel: Any,
 
 def test_var_set_from_browser(kernel: Any, models: dict[str, dict[str, Any]]) -> None:
     _, kc = kernel
-    msg_id = uuid.uuid4().hex
+    msg_id = next(_ids)
     _send(kc, models["shop.cart"]["comm_id"],
           {"type": "set", "id": msg_id, "var": "coupon", "value": "SAVE"})
     seen = _until(kc, _reply_to(msg_id))
@@ -204,7 +207,7 @@ def test_bad_input_gets_an_error_and_changes_nothing(
     _, kc = kernel
     before = _execute(kc, "import json; print(json.dumps(ns.default_session().snapshot(), "
                           "sort_keys=True))")
-    msg_id = uuid.uuid4().hex
+    msg_id = next(_ids)
     _send(kc, models["shop"]["comm_id"], {**content, "id": msg_id})
     seen = _until(kc, _reply_to(msg_id))
     reply = _custom(seen[-1])
@@ -216,7 +219,7 @@ def test_bad_input_gets_an_error_and_changes_nothing(
     text = [m["content"]["text"] for m in before if m["msg_type"] == "stream"]
     assert text == [m["content"]["text"] for m in after if m["msg_type"] == "stream"]
     # the kernel keeps answering
-    ok_id = uuid.uuid4().hex
+    ok_id = next(_ids)
     _send(kc, models["shop"]["comm_id"], {"type": "set", "id": ok_id, "var": "count", "value": 0})
     assert _custom(_until(kc, _reply_to(ok_id))[-1]) == {"type": "done", "id": ok_id}
 
@@ -256,10 +259,27 @@ def test_redefining_the_class_keeps_values_and_the_view(
     assert merged["rating"] == 5 and merged["total"] == 10
     assert "rating" in [v["name"] for v in merged["_nb_spec"]["vars"]]
     # the displayed model runs the new handler code
-    msg_id = uuid.uuid4().hex
+    msg_id = next(_ids)
     _send(kc, models["shop"]["comm_id"],
           {"type": "event", "id": msg_id, "handler": "add", "payload": {"text": "new"}})
     seen = _until(kc, _reply_to(msg_id))
     assert _custom(seen[-1]) == {"type": "done", "id": msg_id}
     out = _execute(kc, "print(ns.get_state(Shop).items)")
     assert any("['kept', 'NEW']" in m["content"].get("text", "") for m in out)
+
+
+def test_replies_leave_nothing_behind_in_the_kernel(
+        kernel: Any, models: dict[str, dict[str, Any]]) -> None:
+    """ipykernel keeps outgoing comm messages with a string ``id`` as open requests; nbstate's
+    numeric ids keep its replies out of that table, so events do not grow kernel memory."""
+    _, kc = kernel
+    for _ in range(5):
+        msg_id = next(_ids)
+        _send(kc, models["shop"]["comm_id"],
+              {"type": "event", "id": msg_id, "handler": "add", "payload": {"text": "x"}})
+        _until(kc, _reply_to(msg_id))
+    out = _execute(kc, "from nbstate.jupyter.display import kernel_host\n"
+                       "print(len(getattr(kernel_host().widgets['shop'].comm, "
+                       "'_reply_subshell_ids', {})))")
+    assert any(m["content"].get("text", "").strip() == "0" for m in out if
+               m["msg_type"] == "stream")

@@ -34,7 +34,7 @@ export interface ClientOptions {
   send(message: EventMessage | SetMessage): void;
   /** Errors no caller awaits: background handlers, rejected sets, patches that failed. */
   onError?(info: ErrorInfo): void;
-  newId?(): string;
+  newId?(): number;
   defer?(task: () => void): void;
 }
 
@@ -56,12 +56,21 @@ type Request =
   | { kind: "set"; name: string; value: unknown; version: number };
 
 let counter = 0;
-const pageId = Math.random().toString(36).slice(2, 10);
 
-/** Unique per page, so ids never repeat on one comm even across runtime reloads. */
-export function newId(): string {
+/**
+ * A message id: a number, unique per page (so ids never repeat on one comm, even across runtime
+ * reloads). Numbers, not strings: ipykernel 7 remembers every outgoing comm message whose
+ * content has a *string* `id` as a request awaiting its reply, and nbstate's `done`/`error`
+ * replies are never answered, so string ids would grow that table by one entry per event.
+ */
+export function newId(): number {
   counter += 1;
-  return `${pageId}-${counter}`;
+  return counter;
+}
+
+/** A connection id: unguessable and unique across pages. */
+export function newClientId(): string {
+  return globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
 export class StateClient {
@@ -73,7 +82,7 @@ export class StateClient {
   private pending = new Map<string, unknown>();
   /** Sent but unanswered sets per var: the last value sent and how many are in flight. */
   private inFlight = new Map<string, { value: unknown; count: number }>();
-  private requests = new Map<string, Request>();
+  private requests = new Map<number, Request>();
   private queued: Set<string> | null = null;
   private readonly opts: Required<ClientOptions>;
 
@@ -188,7 +197,7 @@ export class StateClient {
     if (any) this.opts.store.write(shown);
   }
 
-  private settle(id: string | null, error: ErrorInfo | null): void {
+  private settle(id: number | null, error: ErrorInfo | null): void {
     const request = id === null ? undefined : this.requests.get(id);
     if (id === null || request === undefined) {
       if (error) this.opts.onError(error);

@@ -21,7 +21,7 @@
  * `seq` order.
  */
 
-import { formatError, newId, StateClient } from "../core/client";
+import { formatError, newClientId, StateClient } from "../core/client";
 import { isIncoming, type ErrorInfo, type IncomingMessage } from "../protocol";
 import { ERROR_EVENT } from "../view/types";
 import type { Callback, WidgetModel } from "./widget";
@@ -39,7 +39,7 @@ function stamp<M extends object>(model: WidgetModel, message: M): M & { client: 
   const manager = model.widget_manager as object;
   let sequence = sequences.get(manager);
   if (!sequence) {
-    sequence = { client: newId(), next: 1 };
+    sequence = { client: newClientId(), next: 1 };
     sequences.set(manager, sequence);
   }
   return { ...message, client: sequence.client, seq: sequence.next++ };
