@@ -55,10 +55,10 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-S = TypeVar("S", bound=State)
+_S = TypeVar("_S", bound=State)
 
 
-def get_state(cls: type[S]) -> S:
+def get_state(cls: type[_S]) -> _S:
     """The instance of ``cls`` in this process's session (in Jupyter: the kernel's session)."""
     return default_session().get_state(cls)
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 from . import events
-from .changes import ChangeLog, Entry, attach, compact, detach, retire, same_value
+from .changes import ChangeLog, Entry, compact
 from .errors import (
     BackgroundMutationError,
     NbStateError,
@@ -37,6 +37,7 @@ from .handlers import EventSpec
 from .patch import apply_patch_in_place
 from .protocol import Delta, ErrorInfo, copy_json, encode, pointer
 from .state import State, _registry, on_redefinition, resolve_dep
+from .tracking import attach, detach, retire, same_value
 from .vars import BaseVar, ComputedVar, Dependencies
 
 __all__ = ["Listener", "Session", "VarRoot", "default_session"]
@@ -522,7 +523,7 @@ def _equal(old: Any, new: Any) -> bool:
 
 
 def _plain(value: Any) -> Any:
-    from .changes import untrack
+    from .tracking import untrack
 
     return untrack(value)
 

@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import pydantic
 
-from .changes import Shape, shape_of, wrap
+from .containers import wrap
 from .errors import ComputedVarError, ReadOnlyVarError, VarTypeError
 from .protocol import encode
+from .shapes import Shape, shape_of
 
 if TYPE_CHECKING:
     from .state import State

@@ -129,7 +129,7 @@ def apply_step(root: Any, step: tuple[Any, ...], plain: bool) -> None:
 
     The same call on the session's state and on the plain model (``plain``) must make the same
     change. Where the core copies, the model copies explicitly: a container already in the tree
-    that is put somewhere else is deep-copied (``changes.wrap``), so one object never sits at
+    that is put somewhere else is deep-copied (``containers.wrap``), so one object never sits at
     two places. On the state the original object is passed, to exercise the core's copying.
     """
     var, which, op_index, i, j, key, value, _ = step

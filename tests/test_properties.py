@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nbstate as ns
-from nbstate.changes import untrack
 from nbstate.patch import apply_patch
 from nbstate.protocol import Delta, ErrorInfo, encode
 from nbstate.testing import StateClient
+from nbstate.tracking import untrack
 
 # --------------------------------------------------------------------------- values
 

@@ -323,6 +323,7 @@ def voila(
         "--no-browser",
         f"--port={port}",
         f"--Voila.ip={HOST}",
+        "--Voila.port_retries=0",
         *extra_args,
     ]  # fmt: skip
     with _serve(

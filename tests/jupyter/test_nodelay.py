@@ -1,6 +1,7 @@
 """nbstate.jupyter.nodelay: TCP_NODELAY on kernel WebSockets in real JupyterLab and Voila servers.
 
-Each server runs as a subprocess on 127.0.0.1 with its own Jupyter and IPython directories.
+Each server runs under ``tests/e2e/harness.py``: a subprocess on 127.0.0.1 with its own Jupyter
+and IPython directories, logging at ``--debug`` level.
 A raw WebSocket client opens a kernel's ``/api/kernels/<id>/channels`` (the kernel Voila
 started for the page, whose id the page embeds) and times ``kernel_info_request`` round trips.
 The assertions read the option on the server's side of that connection, two ways: the debug
@@ -17,19 +18,15 @@ import errno
 import json
 import os
 import re
-import signal
 import socket
 import statistics
-import subprocess
 import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
 import pytest
 import websocket  # websocket-client, a jupyter_server dependency
 from jupyter_server.gateway.connections import GatewayWebSocketConnection
@@ -40,6 +37,7 @@ from nbstate.jupyter.nodelay import (
     NoDelayWebsocketConnection,
     nodelay_connection_class,
 )
+from tests.e2e import harness
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER_CONFIG = REPO / "jupyter-config" / "jupyter_server_config.d" / "nbstate.json"
@@ -85,140 +83,22 @@ def test_base_config_sections_still_apply() -> None:
 # --- real servers ----------------------------------------------------------------------------
 
 
-@dataclass
-class Server:
-    proc: subprocess.Popen[bytes]
-    url: str
-    log: Path
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _die_with_parent() -> None:
-    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def _get(url: str, timeout: float = 60) -> str:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        body: bytes = response.read()
-        return body.decode()
-
-
-@contextlib.contextmanager
-def _serve(args: list[str], tmp: Path, ready_path: str) -> Iterator[Server]:
-    port = _free_port()
-    home = tmp / "home"
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(home / "config"),
-        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-        "JUPYTERLAB_SETTINGS_DIR": str(home / "lab-settings"),
-        "JUPYTERLAB_WORKSPACES_DIR": str(home / "lab-workspaces"),
-        "IPYTHONDIR": str(home / "ipython"),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-    }
-    log = tmp / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [*args, f"--port={port}", "--no-browser", "--debug"],
-            cwd=tmp,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
-        )
-    server = Server(proc, f"127.0.0.1:{port}", log)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, f"server exited early:\n{server.log_text()}"
-            with contextlib.suppress(OSError):
-                _get(f"http://{server.url}{ready_path}", timeout=2)
-                break
-            assert time.monotonic() < deadline, f"server not ready:\n{server.log_text()}"
-            time.sleep(0.1)
-        yield server
-    finally:
-        _stop(proc)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        descendants = psutil.Process(proc.pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        descendants = []
-    proc.send_signal(signal.SIGTERM)  # both servers shut their kernels down on SIGTERM
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    _, alive = psutil.wait_procs(descendants, timeout=5)
-    for child in alive:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            child.kill()
-
-
-def _config_dir(tmp: Path) -> Path:
-    path = tmp / "home" / "config"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _lab(tmp: Path, *extra: str) -> contextlib.AbstractContextManager[Server]:
+def _lab(tmp: Path, *extra: str) -> contextlib.AbstractContextManager[harness.Server]:
     # no config of the test's own: the installed jupyter_server_config.d entry switches it on
-    settings = tmp / "home" / "lab-settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
-    (settings / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False})
-    )
-    args = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        "--IdentityProvider.token=",
-        "--ServerApp.password=",
-        "--ServerApp.ip=127.0.0.1",
-        "--ServerApp.port_retries=0",
-        f"--ServerApp.root_dir={tmp}",
-        "--ServerApp.disable_check_xsrf=True",
-        "--allow-root",
-        "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--LabApp.extension_manager=readonly",
-        *extra,
-    ]
-    return _serve(args, tmp, "/api/status")
+    args = ["--debug", "--ServerApp.disable_check_xsrf=True", *extra]
+    return harness.jupyter_lab(tmp, tmp / "home", tmp / "server.log", extra_args=args)
 
 
-def _voila(tmp: Path, *extra: str) -> contextlib.AbstractContextManager[Server]:
+def _voila(tmp: Path, *extra: str) -> contextlib.AbstractContextManager[harness.Server]:
     # no voila.json of the test's own: the one the package installs must switch it on
     notebook = tmp / "app.ipynb"
     notebook.write_text(json.dumps(NOTEBOOK))
-    args = [
-        sys.executable,
-        "-m",
-        "voila",
-        str(notebook),
-        "--Voila.ip=127.0.0.1",
-        "--Voila.port_retries=0",
-        *extra,
-    ]
-    return _serve(args, tmp, "/voila/static/voila.js")
+    return harness.voila(notebook, tmp / "home", tmp / "server.log", extra_args=["--debug", *extra])
 
 
-def _lab_kernel(server: Server) -> str:
+def _lab_kernel(server: harness.Server) -> str:
     request = urllib.request.Request(
-        f"http://{server.url}/api/kernels",
+        f"{server.url}api/kernels",
         data=json.dumps({"name": "python3"}).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
@@ -228,8 +108,9 @@ def _lab_kernel(server: Server) -> str:
         return kernel_id
 
 
-def _voila_kernel(server: Server) -> str:
-    page = _get(f"http://{server.url}/")  # renders the notebook in a new kernel
+def _voila_kernel(server: harness.Server) -> str:
+    with urllib.request.urlopen(server.url, timeout=60) as response:  # runs the notebook
+        page: str = response.read().decode()
     found = re.search(r'"kernelId": "([0-9a-f-]{36})"', page)
     assert found, "Voila's page embeds no kernelId"
     return found.group(1)
@@ -269,17 +150,16 @@ class Measured:
     server_nodelay: bool | None  # read from the server's socket; None where not permitted
 
 
-def _measure(server: Server, kernel_id: str) -> Measured:
+def _measure(server: harness.Server, kernel_id: str) -> Measured:
     session = uuid.uuid4().hex
-    ws = websocket.create_connection(
-        f"ws://{server.url}/api/kernels/{kernel_id}/channels?session_id={session}", timeout=30
-    )
+    channels = f"api/kernels/{kernel_id}/channels?session_id={session}"
+    ws = websocket.create_connection(f"ws://{harness.HOST}:{server.port}/{channels}", timeout=30)
     try:
         for _ in range(3):  # warm-up: the kernel's first replies are slow
             _round_trip(ws, session)
         times = [_round_trip(ws, session) for _ in range(ROUND_TRIPS)]
         assert ws.sock is not None
-        nodelay = _server_side_nodelay(server.proc.pid, ws.sock.getsockname())
+        nodelay = _server_side_nodelay(server.process.pid, ws.sock.getsockname())
     finally:
         ws.close()
     return Measured(kernel_id, statistics.median(times), nodelay)
@@ -320,10 +200,10 @@ def _server_side_nodelay(server_pid: int, client_address: tuple[str, int]) -> bo
     raise AssertionError(f"no socket of server {server_pid} is connected to {client_address}")
 
 
-def _check(server: Server, measured: Measured, *, enabled: bool, app: str) -> None:
+def _check(server: harness.Server, measured: Measured, *, enabled: bool, app: str) -> None:
     state = "nodelay" if enabled else "stock"
     print(f"{app} {state}: median kernel_info round trip {measured.median_ms:.1f} ms")
-    log = server.log_text()
+    log = server.log()
     applied = {kernel: value for value, kernel in APPLIED.findall(log)}
     if enabled:
         assert "nbstate: TCP_NODELAY on for kernel WebSockets" in log

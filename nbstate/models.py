@@ -1,0 +1,135 @@
+"""Tracked pydantic models and dataclasses: attribute sets logged like container mutations.
+
+A model or dataclass instance put into a state gets its class swapped to a cached tracking
+subclass of its own class (:func:`_tracked_class`) with the same layout, so ``isinstance``,
+``==`` and JSON encoding keep working; copies and pickles are of the plain class. Setting one of
+its fields validates the value against the field's annotation, tracks it, and logs a
+``replace`` of that field with the undo that puts the old value back (the exact object, not a
+validated copy). Instances of slotted classes are not tracked: they change by reassignment only.
+
+Layering: this module builds on :mod:`nbstate.tracking` and :mod:`nbstate.shapes`.
+:func:`~nbstate.containers.wrap`, which turns any value into tracked nodes, sits above it (it
+swaps the classes made here); the tracking subclass's ``__setattr__`` calls it, so
+:func:`_tracked_class` imports it when it makes a class, once per model class.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import types
+import typing
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pydantic
+
+from .shapes import _field_shape
+from .tracking import (
+    _MISSING,
+    _TRACKED_MARK,
+    _emit,
+    _locate,
+    _relink,
+    _retire,
+    _unlink,
+    _validate,
+    plain_type,
+    same_value,
+    untrack,
+)
+
+__all__: list[str] = []
+
+
+def _trackable_object(value: Any) -> bool:
+    """A pydantic model or dataclass instance whose attribute sets can be tracked.
+
+    Tracking needs an instance ``__dict__`` and weak references; a slotted class has neither,
+    so its instances are kept as opaque values (they change by reassignment only).
+    """
+    if not (isinstance(value, pydantic.BaseModel) or (
+            dataclasses.is_dataclass(value) and not isinstance(value, type))):
+        return False
+    return hasattr(value, "__dict__") and type(value).__weakrefoffset__ != 0
+
+
+def _field_names(node: Any) -> Iterable[str]:
+    if isinstance(node, pydantic.BaseModel):
+        return type(node).model_fields.keys()
+    return (f.name for f in dataclasses.fields(node))
+
+
+@functools.cache
+def _tracked_class(cls: type) -> type:
+    """A subclass of a pydantic model or dataclass whose attribute sets are logged.
+
+    It adds no slots, so an instance's ``__class__`` can be swapped in place; it compares equal
+    to instances of the plain class with the same fields.
+    """
+    from .containers import wrap  # it sits above this module: see the module docstring
+
+    base_setattr = typing.cast(Callable[[Any, str, Any], None], cls.__setattr__)
+    is_model = issubclass(cls, pydantic.BaseModel)
+
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        shape = _field_shape(cls, name)
+        if shape is None:
+            base_setattr(self, name, value)
+            return
+        place = _locate(self)
+        value = wrap(_validate(shape, value, self, name), shape, self, name)
+        old = self.__dict__.get(name, _MISSING)
+        if same_value(old, value):
+            return
+        base_setattr(self, name, value)
+        stored = self.__dict__.get(name, _MISSING)
+        if stored is not value and stored is not _MISSING:
+            # validate_assignment models store a validated copy: track that one instead
+            value = self.__dict__[name] = wrap(stored, shape, self, name)
+        entry = _emit("replace", (name,), value, functools.partial(_object_set, self, name, old),
+                      place)
+        if old is not _MISSING:
+            _retire(old, place, entry)
+
+    def __eq__(self: Any, theirs: object) -> bool:
+        if not isinstance(theirs, cls) or plain_type(theirs) is not cls:
+            return NotImplemented
+        other: Any = theirs
+        if is_model:
+            return bool(self.__dict__ == other.__dict__
+                        and self.__pydantic_private__ == other.__pydantic_private__
+                        and self.__pydantic_extra__ == other.__pydantic_extra__)
+        return all(getattr(self, f.name) == getattr(other, f.name)
+                   for f in dataclasses.fields(cls) if f.compare)
+
+    namespace = {
+        "__slots__": (),
+        "__setattr__": __setattr__,
+        "__eq__": __eq__,
+        "__hash__": cls.__hash__,
+        "__module__": cls.__module__,
+        "__qualname__": cls.__qualname__,
+        _TRACKED_MARK: True,
+    }
+    # copies and pickles are plain, as for tracked containers: a copy is not part of any state
+    namespace["__reduce_ex__"] = lambda self, _p: (_restore_model, (cls, untrack(self)))
+    namespace["__deepcopy__"] = lambda self, memo=None: untrack(self)
+    return types.new_class(cls.__name__, (cls,), {}, lambda ns: ns.update(namespace))
+
+
+def _restore_model(cls: type, plain: Any) -> Any:
+    return plain
+
+
+def _object_set(obj: Any, name: str, value: Any) -> None:
+    # Straight into __dict__: the undo restores the exact object, which a validating
+    # __setattr__ (pydantic's validate_assignment) would replace with a copy.
+    old = obj.__dict__.get(name, _MISSING)
+    if old is not _MISSING:
+        _unlink(old)
+    if value is _MISSING:
+        obj.__dict__.pop(name, None)
+        return
+    obj.__dict__[name] = value
+    _relink(obj, name, value)

@@ -1,0 +1,335 @@
+"""The tree of tracked nodes: where each node sits, and how a change to it is reported.
+
+A tracked node — a :class:`TrackedContainer` (``list``, ``dict`` or ``set``, from
+:mod:`nbstate.containers`) or an instance of a tracking subclass of a pydantic model or
+dataclass (:mod:`nbstate.models`) — is linked to its parent and its key there; the chain of
+links ends at a :class:`~nbstate.changes.Root`, the var that owns the value. A mutation finds its
+node's path from those links (:func:`_locate`), makes the change, and logs it with its undo
+(:func:`_emit`). This module also holds what every kind of node shares: plain deep copies
+(:func:`untrack`), the "changes nothing a client sees" test (:func:`same_value`) and item
+validation with errors that name the var.
+
+Decisions:
+
+- Each tracked node knows its parent and its key there. A list child's index can move (an
+  ``insert`` before it), so the index is a hint checked on use and found again by identity.
+- A node that leaves the tree (``pop``, ``del``, an overwrite) is unlinked: later mutations of
+  it are plain Python changes and reach no client.
+
+Layering: this module imports the log (:mod:`nbstate.changes`) and :mod:`nbstate.shapes`; the
+tracked models and containers build on it, and it knows them only through
+:class:`TrackedContainer` and the tracking mark on model classes.
+"""
+
+from __future__ import annotations
+
+import functools
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import pydantic
+
+from .changes import Entry, Root, Undo
+from .errors import VarTypeError
+from .protocol import encode, pointer
+from .shapes import Shape
+
+__all__ = [
+    "Place",
+    "TrackedContainer",
+    "attach",
+    "detach",
+    "plain_type",
+    "retire",
+    "same_value",
+    "untrack",
+]
+
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None), bytes})
+_MISSING = object()
+
+# A tracked node's place: (parent, key). The parent is a tracked node or a Root.
+_Parent = Any
+_MODEL_LINKS: dict[int, tuple[weakref.ref[Any], _Parent, Any]] = {}
+
+
+class TrackedContainer:
+    """Base of :class:`~nbstate.containers.TrackedList`, ``TrackedDict`` and ``TrackedSet``.
+
+    Each keeps its link in slots of its own (a base with slots could not be combined with
+    ``list``, ``dict`` or ``set``); a tracked model's link is in a table keyed by its ``id``.
+    """
+
+    __slots__ = ()
+    _nb_parent: _Parent
+    _nb_key: Any
+    _nb_shape: Shape | None
+
+
+_TRACKED_MARK = "__nbstate_tracked__"
+
+
+def _is_tracked_object(value: Any) -> bool:
+    return getattr(type(value), _TRACKED_MARK, False) is True
+
+
+def plain_type(value: Any) -> type:
+    """The user's class of ``value``: the model or dataclass behind its tracking subclass."""
+    cls = type(value)
+    return cls.__mro__[1] if getattr(cls, _TRACKED_MARK, False) is True else cls
+
+
+# --------------------------------------------------------------------------- links
+
+
+def _link_of(node: Any) -> tuple[_Parent, Any]:
+    if isinstance(node, TrackedContainer):
+        return node._nb_parent, node._nb_key
+    entry = _MODEL_LINKS.get(id(node))
+    if entry is None or entry[0]() is not node:
+        return None, None
+    return entry[1], entry[2]
+
+
+def _set_link(node: Any, parent: _Parent, key: Any) -> None:
+    if isinstance(node, TrackedContainer):
+        node._nb_parent, node._nb_key = parent, key
+    elif _is_tracked_object(node):
+        ident = id(node)
+        if parent is None:
+            _MODEL_LINKS.pop(ident, None)
+        else:
+            old = _MODEL_LINKS.get(ident)
+            ref = old[0] if old and old[0]() is node else weakref.ref(node, _forget_link(ident))
+            _MODEL_LINKS[ident] = (ref, parent, key)
+
+
+def _forget_link(ident: int) -> Callable[[Any], None]:
+    links = _MODEL_LINKS  # held here: at interpreter exit the module's globals may be gone
+
+    def forget(_ref: Any) -> None:
+        links.pop(ident, None)
+
+    return forget
+
+
+# --------------------------------------------------------------------------- places
+
+
+Place = tuple[Root, tuple[str, ...] | None, bool, Any]
+"""Where a change happens: the root, the path tokens, whether the path is free of array
+indices, and the value to send whole instead of a fine-grained op (or ``None``)."""
+
+
+def _locate(node: Any, *, whole_values: bool = True) -> Place | None:
+    """Find where ``node`` sits; ``None`` when it is detached from every state.
+
+    Inside a model whose JSON form is not field by field (:func:`_opaque`), the place is the
+    outermost such model, sent whole: an op on one of its fields could not reproduce its JSON.
+    """
+    keys: list[str] = []
+    stable = True
+    whole: Any = None
+    depth = 0  # how many of ``keys`` lie below ``whole``
+    if whole_values and _is_tracked_object(node) and _opaque(plain_type(node)):
+        whole = node
+    while True:
+        parent, key = _link_of(node)
+        if parent is None:
+            return None
+        if isinstance(parent, TrackedContainer) or _is_tracked_object(parent):
+            if isinstance(parent, list):
+                stable = False
+                if not (isinstance(key, int) and key < len(parent) and parent[key] is node):
+                    key = next((i for i, v in enumerate(parent) if v is node), None)
+                    if key is None:
+                        return None
+                    _set_link(node, parent, key)
+            elif isinstance(parent, dict):
+                if dict.get(parent, key, _MISSING) is not node:
+                    return None
+            elif getattr(parent, key, _MISSING) is not node:
+                return None
+            keys.append(str(key))
+            node = parent
+            if whole_values and _is_tracked_object(node) and _opaque(plain_type(node)):
+                whole, depth, stable = node, len(keys), True  # from here on: the path above it
+            continue
+        if isinstance(parent, _Removed) and parent.entry.flushed:
+            return None  # it left the tree for good
+        base = parent.where()
+        if base is None:
+            return parent, None, stable, whole
+        keys.reverse()
+        return parent, (*base, *keys[:len(keys) - depth]), stable, whole
+
+
+@functools.cache
+def _opaque(cls: type) -> bool:
+    """Whether the JSON form of a ``cls`` instance is more than its fields' own JSON forms.
+
+    Computed or excluded fields, field or model serializers, serialization settings and extra
+    fields make it so (pydantic models and pydantic dataclasses; a plain dataclass never is).
+    """
+    decorators = getattr(cls, "__pydantic_decorators__", None)
+    if decorators is not None and (decorators.field_serializers or decorators.model_serializers
+                                   or decorators.computed_fields):
+        return True
+    fields: dict[str, Any] = getattr(cls, "__pydantic_fields__", None) or {}
+    for field in fields.values():
+        if field.exclude or getattr(field, "exclude_if", None) is not None or any(
+                isinstance(m, (pydantic.PlainSerializer, pydantic.WrapSerializer))
+                for m in field.metadata):
+            return True
+    config: dict[str, Any] = (getattr(cls, "model_config", None)  # models
+                              or getattr(cls, "__pydantic_config__", None) or {})  # dataclasses
+    return config.get("extra") == "allow" or any(
+        k.startswith("ser_") or k in ("serialize_by_alias", "json_encoders") for k in config)
+
+
+def _emit(op: str, keys: tuple[str | int, ...], value: Any, undo: Undo,
+          place: Place | None) -> Entry | None:
+    """Log one change found at ``place`` (from :func:`_locate`, taken before the change)."""
+    if place is None:
+        return None
+    root, tokens, stable, whole = place
+    if tokens is None:
+        return root.record(None, undo, False)
+    if whole is not None:
+        op, keys, value = "replace", (), whole
+    entry: dict[str, Any] = {"op": op, "path": pointer(*tokens, *keys)}
+    if op != "remove":
+        try:
+            entry["value"] = encode(value)
+        except Exception:
+            undo()  # a value with no JSON form: the change must not stay without its undo
+            raise
+    # An op on a list item, or an add to a list, is not stable: later ops can shift its index.
+    return root.record(
+        entry, undo, stable and not (keys and (isinstance(keys[0], int) or keys[0] == "-")))
+
+
+# --------------------------------------------------------------------------- leaving the tree
+
+
+class _Removed:
+    """The place of a node that a change not yet flushed took out of the tree.
+
+    Changes to the node reach no client but are logged for undo, so a rollback that puts it
+    back puts it back as it was. Once that change is flushed, the node is detached for good.
+    """
+
+    __slots__ = ("entry", "root")
+
+    def __init__(self, root: Root, entry: Entry) -> None:
+        self.root = root
+        self.entry = entry
+
+    def where(self) -> None:
+        self.root.where()  # the same checks (a background handler outside its lock, ...)
+        return None
+
+    def record(self, op: dict[str, Any] | None, undo: Undo, stable: bool) -> Entry:
+        return self.root.record(None, undo, False)
+
+
+def retire(value: Any, root: Root, entry: Entry) -> None:
+    """Unlink ``value``, which the change logged as ``entry`` took out of the tree."""
+    if type(value) not in _SCALAR_TYPES:
+        _set_link(value, _Removed(root, entry), None)
+
+
+def _retire(value: Any, place: Place | None, entry: Entry | None) -> None:
+    if place is None or entry is None:
+        _unlink(value)
+    else:
+        retire(value, place[0], entry)
+
+
+def detach(value: Any) -> None:
+    """Unlink a value that left the tree so its later mutations reach no client."""
+    _unlink(value)
+
+
+def attach(value: Any, parent: Any, key: Any) -> None:
+    """Link an existing tracked value back at ``parent[key]`` (used by undo)."""
+    _relink(parent, key, value)
+
+
+def _unlink(value: Any) -> None:
+    if type(value) not in _SCALAR_TYPES:
+        _set_link(value, None, None)
+
+
+def _relink(container: Any, key: Any, value: Any) -> None:
+    if type(value) not in _SCALAR_TYPES:
+        _set_link(value, container, key)
+
+
+# --------------------------------------------------------------------------- values
+
+
+def untrack(value: Any) -> Any:
+    """A deep plain copy of ``value``: builtin containers and the user's own classes."""
+    if type(value) in _SCALAR_TYPES:
+        return value
+    if isinstance(value, list):
+        return [untrack(v) for v in value]
+    if isinstance(value, dict):
+        return {k: untrack(v) for k, v in value.items()}
+    if isinstance(value, set):
+        return set(value)
+    if _is_tracked_object(value):
+        plain = plain_type(value)
+        copy: Any = object.__new__(plain)
+        if isinstance(value, pydantic.BaseModel):
+            for slot in ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"):
+                object.__setattr__(copy, slot, _copy_attr(getattr(value, slot)))
+        object.__setattr__(copy, "__dict__", {k: untrack(v) for k, v in value.__dict__.items()})
+        return copy
+    return value
+
+
+def same_value(old: Any, new: Any) -> bool:
+    """Whether ``new`` changes nothing a client sees: equal, and of the same JSON types all the
+    way down (``True`` is not ``1`` and ``1.0`` is not ``1``, though Python finds them equal).
+
+    Models and dataclasses compare by their class (a tracked one is its plain class) and ``==``.
+    """
+    return old is new or (bool(old == new) and _same_types(old, new))
+
+
+def _same_types(a: Any, b: Any) -> bool:
+    if isinstance(a, list):
+        return isinstance(b, list) and all(
+            x is y or _same_types(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and all(v is b[k] or _same_types(v, b[k]) for k, v in a.items())
+    if isinstance(a, set):
+        return isinstance(b, set)
+    return plain_type(a) is plain_type(b)
+
+
+def _copy_attr(v: Any) -> Any:
+    return None if v is None else type(v)(v)
+
+
+def _validate(shape: Shape, value: Any, node: Any, key: Any) -> Any:
+    """``shape.validate(value)`` for ``node[key]``; a failure names the var and the place."""
+    try:
+        return shape.validate(value)
+    except pydantic.ValidationError as exc:
+        place = _locate(node, whole_values=False)
+        tokens = place[1] if place is not None else None
+        where = "a var" if tokens is None else f"{tokens[0]}.{tokens[1]}"
+        inner = pointer(*(tokens or ())[2:], str(key))
+        details = "; ".join(e["msg"] for e in exc.errors()[:3])
+        raise VarTypeError(
+            f"{where} at {inner} cannot hold {_short_repr(value)} ({type(value).__name__}): "
+            f"{details}") from None
+
+
+def _short_repr(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

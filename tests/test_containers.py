@@ -1,0 +1,179 @@
+"""The tracked containers: every list, dict and set mutation becomes the smallest op, and undoes
+exactly; tracked containers still behave like the builtins."""
+
+from __future__ import annotations
+
+import copy
+import json
+import pickle
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from nbstate.containers import TrackedDict, TrackedList, TrackedSet
+from nbstate.testing import StateClient
+from nbstate.tracking import untrack
+from tests.boxes import (
+    ACTION,
+    Case,
+    ChBox,
+    ChOuter,
+    ChPair,
+    P,
+    actions,
+    assert_ops,
+    assert_rolls_back,
+    run,
+    with_ops,
+)
+
+CASES: list[Case] = [
+    ("append", lambda s: s.items.append("d"),
+     [{"op": "add", "path": f"{P}/items/-", "value": "d"}]),
+    ("iadd", lambda s: s.items.__iadd__(["d", "e"]), [
+        {"op": "add", "path": f"{P}/items/-", "value": "d"},
+        {"op": "add", "path": f"{P}/items/-", "value": "e"}]),
+    ("extend", lambda s: s.nums.extend([7]), [{"op": "add", "path": f"{P}/nums/-", "value": 7}]),
+    ("insert", lambda s: s.items.insert(1, "z"),
+     [{"op": "add", "path": f"{P}/items/1", "value": "z"}]),
+    ("insert negative", lambda s: s.items.insert(-1, "z"),
+     [{"op": "add", "path": f"{P}/items/2", "value": "z"}]),
+    ("insert past end", lambda s: s.items.insert(99, "z"),
+     [{"op": "add", "path": f"{P}/items/3", "value": "z"}]),
+    ("pop", lambda s: s.items.pop(), [{"op": "remove", "path": f"{P}/items/2"}]),
+    ("pop 0", lambda s: s.items.pop(0), [{"op": "remove", "path": f"{P}/items/0"}]),
+    ("pop negative", lambda s: s.items.pop(-2), [{"op": "remove", "path": f"{P}/items/1"}]),
+    ("remove", lambda s: s.items.remove("b"), [{"op": "remove", "path": f"{P}/items/1"}]),
+    ("setitem", lambda s: s.items.__setitem__(1, "B"),
+     [{"op": "replace", "path": f"{P}/items/1", "value": "B"}]),
+    ("setitem negative", lambda s: s.items.__setitem__(-1, "C"),
+     [{"op": "replace", "path": f"{P}/items/2", "value": "C"}]),
+    ("delitem", lambda s: s.items.__delitem__(0), [{"op": "remove", "path": f"{P}/items/0"}]),
+    ("sort", lambda s: s.nums.sort(), [{"op": "replace", "path": f"{P}/nums", "value": [1, 2, 3]}]),
+    ("sort reverse", lambda s: s.nums.sort(reverse=True),
+     [{"op": "replace", "path": f"{P}/nums", "value": [3, 2, 1]}]),
+    ("reverse", lambda s: s.items.reverse(),
+     [{"op": "replace", "path": f"{P}/items", "value": ["c", "b", "a"]}]),
+    ("slice set", lambda s: s.items.__setitem__(slice(0, 2), ["q"]),
+     [{"op": "replace", "path": f"{P}/items", "value": ["q", "c"]}]),
+    ("slice del", lambda s: s.items.__delitem__(slice(None, None, 2)),
+     [{"op": "replace", "path": f"{P}/items", "value": ["b"]}]),
+    ("clear list", lambda s: s.items.clear(),
+     [{"op": "replace", "path": f"{P}/items", "value": []}]),
+    ("imul", lambda s: s.nums.__imul__(2),
+     [{"op": "replace", "path": f"{P}/nums", "value": [3, 1, 2, 3, 1, 2]}]),
+    ("dict add", lambda s: s.d.__setitem__("z", 9),
+     [{"op": "add", "path": f"{P}/d/z", "value": 9}]),
+    ("dict replace", lambda s: s.d.__setitem__("x", 5),
+     [{"op": "replace", "path": f"{P}/d/x", "value": 5}]),
+    ("dict del", lambda s: s.d.__delitem__("x"), [{"op": "remove", "path": f"{P}/d/x"}]),
+    ("dict update", lambda s: s.d.update({"x": 1, "y": 3}, w=4), [
+        {"op": "replace", "path": f"{P}/d/y", "value": 3},
+        {"op": "add", "path": f"{P}/d/w", "value": 4}]),
+    ("dict ior", lambda s: s.d.__ior__({"q": 0}), [{"op": "add", "path": f"{P}/d/q", "value": 0}]),
+    ("dict setdefault new", lambda s: s.d.setdefault("n", 0),
+     [{"op": "add", "path": f"{P}/d/n", "value": 0}]),
+    ("dict setdefault existing", lambda s: s.d.setdefault("x", 0), []),
+    ("dict pop", lambda s: s.d.pop("y"), [{"op": "remove", "path": f"{P}/d/y"}]),
+    ("dict pop default", lambda s: s.d.pop("nope", None), []),
+    ("dict popitem", lambda s: s.d.popitem(), [{"op": "remove", "path": f"{P}/d/y"}]),
+    ("dict clear", lambda s: s.d.clear(), [
+        {"op": "remove", "path": f"{P}/d/x"}, {"op": "remove", "path": f"{P}/d/y"}]),
+    ("dict key escaping", lambda s: s.d.__setitem__("a/b~c", 1),
+     [{"op": "add", "path": f"{P}/d/a~1b~0c", "value": 1}]),
+    ("set add", lambda s: s.tags.add("q"), [{"op": "replace", "path": f"{P}/tags"}]),
+    ("set add existing", lambda s: s.tags.add("p"), []),
+    ("set discard", lambda s: s.tags.discard("p"),
+     [{"op": "replace", "path": f"{P}/tags", "value": []}]),
+    ("set update", lambda s: s.tags.update({"x", "y"}), [{"op": "replace", "path": f"{P}/tags"}]),
+    ("set ior", lambda s: s.tags.__ior__({"x"}), [{"op": "replace", "path": f"{P}/tags"}]),
+    ("set isub", lambda s: s.tags.__isub__({"p"}),
+     [{"op": "replace", "path": f"{P}/tags", "value": []}]),
+    ("set clear", lambda s: s.tags.clear(), [{"op": "replace", "path": f"{P}/tags", "value": []}]),
+    ("list of dicts", lambda s: s.rows[1].__setitem__("n", 5),
+     [{"op": "replace", "path": f"{P}/rows/1/n", "value": 5}]),
+    ("list of dicts add", lambda s: s.rows.append({"n": 3}),
+     [{"op": "add", "path": f"{P}/rows/-", "value": {"n": 3}}]),
+    ("dict of lists", lambda s: s.groups["a"].append(2),
+     [{"op": "add", "path": f"{P}/groups/a/-", "value": 2}]),
+    ("dict of lists new key", lambda s: s.groups.setdefault("b", []).append(5), [
+        {"op": "add", "path": f"{P}/groups/b", "value": []},
+        {"op": "add", "path": f"{P}/groups/b/-", "value": 5}]),
+    ("equal list item", lambda s: s.items.__setitem__(0, "a"), []),
+    ("sort a sorted list", lambda s: s.items.sort(), []),
+    ("empty slice deletion", lambda s: s.items.__delitem__(slice(5, None)), []),
+    ("times one", lambda s: s.nums.__imul__(1), []),
+    ("equal dict value", lambda s: s.d.__setitem__("x", 1), []),
+]
+
+
+@pytest.mark.parametrize(("action", "expected"), with_ops(CASES))
+async def test_mutation_ops(action: Callable[[Any], Any], expected: list[dict[str, Any]]) -> None:
+    await assert_ops(action, expected)
+
+
+@pytest.mark.parametrize("action", actions(CASES))
+async def test_mutation_rolls_back(action: Callable[[Any], Any]) -> None:
+    await assert_rolls_back(action)
+
+
+async def test_set_ops_carry_the_whole_set() -> None:
+    _, ops = await run(lambda s: s.tags.update({"x", "y"}))
+    assert sorted(ops[0]["value"]) == ["p", "x", "y"]
+
+
+async def test_one_object_at_two_places_is_copied() -> None:
+    def action(s: ChBox) -> None:
+        s.rows.append(s.rows[0])
+        s.rows[-1]["n"] = 50
+
+    client, _ = await run(action)
+    box = client.session.get_state(ChBox)
+    assert box.rows == [{"n": 1}, {"n": 2}, {"n": 50}]
+    assert box.rows[0] is not box.rows[2]
+
+
+async def test_tracked_values_behave_like_builtins() -> None:
+    client = StateClient(ChBox)
+    box = client.session.get_state(ChBox)
+    assert isinstance(box.items, list)
+    assert isinstance(box.items, TrackedList)
+    assert isinstance(box.d, TrackedDict)
+    assert isinstance(box.tags, TrackedSet)
+    assert isinstance(box.model, ChOuter)
+    assert box.model == ChOuter()
+    assert ChOuter() == box.model
+    assert box.pair == ChPair()
+    assert json.loads(json.dumps(box.items)) == ["a", "b", "c"]
+    for value in (box.items, box.d, box.tags, box.model, box.pair, box.rows):
+        assert type(copy.deepcopy(value)) in (list, dict, set, ChOuter, ChPair)
+        assert copy.deepcopy(value) == value
+        assert pickle.loads(pickle.dumps(value)) == value
+    assert type(pickle.loads(pickle.dumps(box.model))) is ChOuter
+    assert box.model.model_dump() == {"inner": {"tags": [], "n": 0}, "by_name": {}}
+    assert type(untrack(box.model)) is ChOuter
+    assert type(untrack(box.rows)[0]) is dict
+
+
+async def test_augmented_assignment_on_a_var() -> None:
+    def action(s: ChBox) -> None:
+        s.items += ["d"]
+        s.d |= {"z": 0}
+
+    _, ops = await run(action)
+    assert ops == [{"op": "add", "path": f"{P}/items/-", "value": "d"},
+                   {"op": "add", "path": f"{P}/d/z", "value": 0}]
+
+
+async def test_rollback_restores_dict_order() -> None:
+    client = StateClient(ChBox)
+    box = client.session.get_state(ChBox)
+    box.d.update(z=3, w=4)
+    client.session.flush()
+    order = list(box.d)
+    for delete in (lambda s: s.d.pop("y"), lambda s: s.d.popitem(), lambda s: s.d.clear(),
+                   lambda s: (s.d.__delitem__("x"), s.d.__delitem__("w"))):
+        ACTION[:] = [delete]
+        await client.dispatch("ch_box.apply_then_fail")
+        assert list(box.d) == order

@@ -1,0 +1,176 @@
+"""Tracked models and dataclasses: attribute sets are ops; a model whose JSON form is more than
+its fields' is sent whole."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import pydantic
+import pytest
+
+import nbstate as ns
+from nbstate.protocol import encode
+from nbstate.testing import StateClient
+from nbstate.tracking import untrack
+from tests.boxes import (
+    ACTION,
+    Case,
+    ChInner,
+    ChSlotted,
+    P,
+    actions,
+    assert_ops,
+    assert_rolls_back,
+    with_ops,
+)
+
+CASES: list[Case] = [
+    ("model attr", lambda s: setattr(s.model.inner, "n", 4),
+     [{"op": "replace", "path": f"{P}/model/inner/n", "value": 4}]),
+    ("model list at depth", lambda s: s.model.inner.tags.append("t"),
+     [{"op": "add", "path": f"{P}/model/inner/tags/-", "value": "t"}]),
+    ("model dict of models", lambda s: s.model.by_name.__setitem__("k", ChInner(n=2)),
+     [{"op": "add", "path": f"{P}/model/by_name/k", "value": {"tags": [], "n": 2}}]),
+    ("model new submodel then mutate", lambda s: (
+        setattr(s.model, "inner", ChInner(n=1)), s.model.inner.tags.append("u")), [
+        {"op": "replace", "path": f"{P}/model/inner", "value": {"tags": [], "n": 1}},
+        {"op": "add", "path": f"{P}/model/inner/tags/-", "value": "u"}]),
+    ("dataclass attr", lambda s: setattr(s.pair, "left", 2),
+     [{"op": "replace", "path": f"{P}/pair/left", "value": 2}]),
+    ("dataclass model at depth", lambda s: setattr(s.pair.inner, "n", 8),
+     [{"op": "replace", "path": f"{P}/pair/inner/n", "value": 8}]),
+    ("dataclass list", lambda s: s.pair.notes.append("x"),
+     [{"op": "add", "path": f"{P}/pair/notes/-", "value": "x"}]),
+    ("strict model list", lambda s: s.strict.values.append(1),
+     [{"op": "add", "path": f"{P}/strict/values/-", "value": 1}]),
+    ("strict model assign then append", lambda s: (
+        setattr(s.strict, "values", [1]), s.strict.values.append(2)),
+     [{"op": "replace", "path": f"{P}/strict/values", "value": [1]},
+      {"op": "add", "path": f"{P}/strict/values/-", "value": 2}]),
+    ("slotted dataclass", lambda s: setattr(s, "slotted", ChSlotted(a=3)),
+     [{"op": "replace", "path": f"{P}/slotted", "value": {"a": 3}}]),
+    ("equal model attr", lambda s: setattr(s.model.inner, "n", 0), []),
+    ("equal dataclass attr", lambda s: setattr(s.pair, "left", 0), []),
+]
+
+
+@pytest.mark.parametrize(("action", "expected"), with_ops(CASES))
+async def test_mutation_ops(action: Callable[[Any], Any], expected: list[dict[str, Any]]) -> None:
+    await assert_ops(action, expected)
+
+
+@pytest.mark.parametrize("action", actions(CASES))
+async def test_mutation_rolls_back(action: Callable[[Any], Any]) -> None:
+    await assert_rolls_back(action)
+
+
+# --------------------------------------------------------------------------- custom JSON forms
+
+
+class ChComputed(pydantic.BaseModel):
+    cents: int = 0
+    tags: list[str] = []
+
+    @pydantic.computed_field  # type: ignore[prop-decorator]
+    @property
+    def euros(self) -> float:
+        return self.cents / 100
+
+
+class ChExcluded(pydantic.BaseModel):
+    shown: int = 0
+    hidden: str = pydantic.Field(default="h", exclude=True)
+
+
+class ChSerialized(pydantic.BaseModel):
+    tags: list[str] = []
+    n: int = 0
+
+    @pydantic.field_serializer("tags")
+    def _joined(self, tags: list[str]) -> str:
+        return ",".join(tags)
+
+
+class ChModelSerialized(pydantic.BaseModel):
+    n: int = 0
+
+    @pydantic.model_serializer
+    def _as_text(self) -> str:
+        return f"n={self.n}"
+
+
+class ChAnnotated(pydantic.BaseModel):
+    n: Annotated[int, pydantic.PlainSerializer(lambda v: f"#{v}")] = 0
+
+
+class ChAliased(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(serialize_by_alias=True)
+    first_name: str = pydantic.Field(default="", serialization_alias="firstName")
+
+
+class ChHolder(pydantic.BaseModel):
+    label: str = ""
+    inner: ChComputed = ChComputed()
+
+
+class ChWallet(ns.State):
+    computed: ChComputed = ChComputed()
+    excluded: ChExcluded = ChExcluded()
+    serialized: ChSerialized = ChSerialized()
+    model_serialized: ChModelSerialized = ChModelSerialized()
+    annotated: ChAnnotated = ChAnnotated()
+    aliased: ChAliased = ChAliased()
+    holders: list[ChHolder] = [ChHolder()]
+
+    def apply(self) -> None:
+        ACTION[0](self)
+
+    def apply_then_fail(self) -> None:
+        ACTION[0](self)
+        raise RuntimeError("boom")
+
+
+W = "/ch_wallet"
+WALLET_CASES = [
+    ("computed field", lambda s: setattr(s.computed, "cents", 250),
+     [{"op": "replace", "path": f"{W}/computed",
+       "value": {"cents": 250, "tags": [], "euros": 2.5}}]),
+    ("computed nested list", lambda s: s.computed.tags.append("t"),
+     [{"op": "replace", "path": f"{W}/computed",
+       "value": {"cents": 0, "tags": ["t"], "euros": 0.0}}]),
+    ("excluded field", lambda s: setattr(s.excluded, "hidden", "x"),
+     [{"op": "replace", "path": f"{W}/excluded", "value": {"shown": 0}}]),
+    ("field serializer", lambda s: (s.serialized.tags.append("a"), s.serialized.tags.append("b")),
+     [{"op": "add", "path": f"{W}/serialized", "value": {"tags": "a,b", "n": 0}}]),  # compacted
+    ("model serializer", lambda s: setattr(s.model_serialized, "n", 2),
+     [{"op": "replace", "path": f"{W}/model_serialized", "value": "n=2"}]),
+    ("annotated serializer", lambda s: setattr(s.annotated, "n", 3),
+     [{"op": "replace", "path": f"{W}/annotated", "value": {"n": "#3"}}]),
+    ("alias", lambda s: setattr(s.aliased, "first_name", "Ada"),
+     [{"op": "replace", "path": f"{W}/aliased", "value": {"firstName": "Ada"}}]),
+    ("plain model around one", lambda s: (setattr(s.holders[0], "label", "L"),
+                                         setattr(s.holders[0].inner, "cents", 1)), [
+        {"op": "replace", "path": f"{W}/holders/0/label", "value": "L"},
+        {"op": "replace", "path": f"{W}/holders/0/inner",
+         "value": {"cents": 1, "tags": [], "euros": 0.01}}]),
+]
+
+
+@pytest.mark.parametrize(("action", "expected"),
+                         [pytest.param(a, e, id=n) for n, a, e in WALLET_CASES])
+async def test_custom_json_forms_are_sent_whole(action: Callable[[Any], Any],
+                                                expected: list[dict[str, Any]]) -> None:
+    client = StateClient(ChWallet)
+    wallet = client.session.get_state(ChWallet)
+    before, before_values = client.session.snapshot(), untrack(wallet._nb_values)
+    ACTION[:] = [action]
+    await client.dispatch("ch_wallet.apply_then_fail")
+    assert client.session.snapshot() == before
+    assert untrack(wallet._nb_values) == before_values
+    await client.dispatch("ch_wallet.apply")
+    assert client.deltas[-1]["ops"] == expected
+    snapshot = client.session.snapshot()
+    assert client.document == snapshot
+    for name in ChWallet.__nbstate_vars__:
+        assert snapshot["ch_wallet"][name] == encode(getattr(wallet, name)), name
