@@ -118,14 +118,7 @@ class TrackedList(TrackedContainer, list[Any]):
 
     __slots__ = ("_nb_key", "_nb_parent", "_nb_shape")
 
-    def __init__(self, iterable: Iterable[Any] = ()) -> None:
-        super().__init__(iterable)
-        self._nb_parent: _Parent = None
-        self._nb_key: Any = None
-        self._nb_shape: Shape | None = None
-
-    def __reduce_ex__(self, protocol: SupportsIndex) -> Any:
-        return (list, (list(self),))
+    _nb_plain = list
 
     def append(self, value: Any) -> None:
         place = _locate(self)
@@ -265,14 +258,7 @@ class TrackedDict(TrackedContainer, dict[Any, Any]):
 
     __slots__ = ("_nb_key", "_nb_parent", "_nb_shape")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._nb_parent: _Parent = None
-        self._nb_key: Any = None
-        self._nb_shape: Shape | None = None
-
-    def __reduce_ex__(self, protocol: SupportsIndex) -> Any:
-        return (dict, (dict(self),))
+    _nb_plain = dict
 
     def __setitem__(self, key: Any, value: Any) -> None:
         place = _locate(self)
@@ -404,14 +390,7 @@ class TrackedSet(TrackedContainer, set[Any]):
 
     __slots__ = ("_nb_key", "_nb_parent", "_nb_shape")
 
-    def __init__(self, iterable: Iterable[Any] = ()) -> None:
-        super().__init__(iterable)
-        self._nb_parent: _Parent = None
-        self._nb_key: Any = None
-        self._nb_shape: Shape | None = None
-
-    def __reduce_ex__(self, protocol: SupportsIndex) -> Any:
-        return (set, (set(self),))
+    _nb_plain = set
 
     add = _set_mutator("add")
     discard = _set_mutator("discard")

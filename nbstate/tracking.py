@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar, SupportsIndex
 
 import pydantic
 
@@ -65,6 +65,18 @@ class TrackedContainer:
     _nb_parent: _Parent
     _nb_key: Any
     _nb_shape: Shape | None
+    _nb_plain: ClassVar[type]
+    """The builtin it extends: what a copy or a pickle of it becomes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # the slots themselves are each subclass's (see above)
+        self._nb_parent = None
+        self._nb_key = None
+        self._nb_shape = None  # type: ignore[misc]
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> Any:
+        return (self._nb_plain, (self._nb_plain(self),))
 
 
 _TRACKED_MARK = "__nbstate_tracked__"
