@@ -37,12 +37,13 @@ from .handlers import EventSpec
 from .patch import apply_patch_in_place
 from .protocol import Delta, ErrorInfo, copy_json, encode, pointer
 from .state import State, _registry, on_redefinition, resolve_dep
-from .tracking import attach, detach, retire, same_value
+from .tracking import attach, detach, retire, same_value, untrack
 from .vars import BaseVar, ComputedVar, Dependencies
 
 __all__ = ["Listener", "Session", "VarRoot", "default_session"]
 
 S = TypeVar("S", bound=State)
+
 
 class Listener(Protocol):
     """A transport attached to a session."""
@@ -185,7 +186,7 @@ class Session:
         for name, var in type(new).__nbstate_vars__.items():
             if name in old._nb_values:
                 try:
-                    value = var.validate(new._nb_path, _plain(old._nb_values[name]))
+                    value = var.validate(new._nb_path, untrack(old._nb_values[name]))
                 except NbStateError:
                     continue
                 new._nb_values[name] = var.wrap(value, VarRoot(new, var))
@@ -522,16 +523,9 @@ def _equal(old: Any, new: Any) -> bool:
     return same_value(old, new)
 
 
-def _plain(value: Any) -> Any:
-    from .tracking import untrack
-
-    return untrack(value)
-
-
 def _base_var_names(cls: type[State]) -> list[str]:
     return sorted(n for n in cls.__nbstate_names__
                   if isinstance(getattr(cls, n, None), BaseVar) and not n.startswith("_"))
-
 
 
 _default: Session | None = None
