@@ -250,7 +250,8 @@ class Session:
 
     def _record(self, entry: Entry) -> None:
         self._log.entries.append(entry)
-        self._deps.invalidate(entry.var)
+        if entry.var in self._deps.dependents:  # most vars feed no computed var
+            self._deps.invalidate(entry.var)
         if _mode.get() is None:
             self._flush_when_free()
 
