@@ -11,13 +11,21 @@ import pytest
 from nbstate.errors import NbStateError
 from nbstate.patch import JsonPatchError, apply_patch, apply_patch_in_place, parse_pointer
 
-CONFORMANCE = Path(__file__).parents[2] / "shared" / "conformance" / "json-patch"
+# The public json-patch-tests suite, copied into the repository unchanged (see its NOTICE).
+CONFORMANCE = Path(__file__).parent / "data" / "json-patch"
+# Records per file, comments and disabled ones included: a truncated copy fails, not shrinks.
+CONFORMANCE_RECORDS = {"tests.json": 62, "spec_tests.json": 17}
 
 
 def _cases() -> list[Any]:
     params = []
-    for name in ("tests.json", "spec_tests.json"):
-        records = json.loads((CONFORMANCE / name).read_text())
+    for name in CONFORMANCE_RECORDS:
+        path = CONFORMANCE / name
+        if not path.is_file():
+            # A missing file must fail the run: an empty parameter set would only skip.
+            params.append(pytest.param(None, id=f"{name} missing"))
+            continue
+        records = json.loads(path.read_text())
         for index, record in enumerate(records):
             if record.get("disabled") or "patch" not in record:
                 continue  # disabled, or a comment-only record
@@ -30,11 +38,19 @@ CASES = _cases()
 
 
 def test_conformance_suite_is_present() -> None:
-    assert len(CASES) > 70
+    for name, count in CONFORMANCE_RECORDS.items():
+        path = CONFORMANCE / name
+        assert path.is_file(), f"{path} is missing: the conformance data ships in the repository"
+        assert len(json.loads(path.read_text())) == count, f"{path} is not the suite's copy"
+    notice = (CONFORMANCE / "NOTICE").read_text()
+    for words in ("json-patch-tests", "Apache License, Version 2.0", "Copyright 2012 The Authors"):
+        assert words in notice
+    assert len(CASES) == 77
 
 
 @pytest.mark.parametrize("record", CASES)
-def test_conformance(record: dict[str, Any]) -> None:
+def test_conformance(record: dict[str, Any] | None) -> None:
+    assert record is not None, f"conformance data missing from {CONFORMANCE}"
     before = json.dumps(record["doc"], sort_keys=True)
     if "error" in record:
         with pytest.raises(JsonPatchError):

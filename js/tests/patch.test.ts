@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { applyPatch, PatchError } from "../src/core/patch";
@@ -13,15 +13,34 @@ interface Case {
   disabled?: boolean;
 }
 
-// The conformance data lives beside the repository (../shared from the repo root).
-const dir = new URL("../../../shared/conformance/json-patch/", import.meta.url);
+// The public json-patch-tests suite, copied into the repository unchanged (see its NOTICE).
+const dir = new URL("../../tests/data/json-patch/", import.meta.url);
+// Records per file, comments and disabled ones included: a truncated copy fails, not shrinks.
+const RECORDS: Record<string, number> = { "tests.json": 62, "spec_tests.json": 17 };
+
+function read(name: string): Case[] {
+  const path = fileURLToPath(new URL(name, dir));
+  // A missing file fails the whole file here; it must never shrink to zero cases.
+  if (!existsSync(path)) throw new Error(`${path} is missing: the conformance data ships in the repository`);
+  return JSON.parse(readFileSync(path, "utf8")) as Case[];
+}
 
 function load(name: string): [string, Case][] {
-  const records = JSON.parse(readFileSync(fileURLToPath(new URL(name, dir)), "utf8")) as Case[];
-  return records
+  return read(name)
     .filter((r) => !r.disabled && r.patch !== undefined)
     .map((r, i) => [`${name} #${i}: ${r.comment ?? r.error ?? JSON.stringify(r.patch)}`, r]);
 }
+
+describe("JSON Patch conformance data", () => {
+  it("is the suite's full copy, with its notice", () => {
+    for (const [name, count] of Object.entries(RECORDS)) expect(read(name)).toHaveLength(count);
+    expect(load("tests.json").length + load("spec_tests.json").length).toBe(77);
+    const notice = readFileSync(fileURLToPath(new URL("NOTICE", dir)), "utf8");
+    expect(notice).toContain("json-patch-tests");
+    expect(notice).toContain("Apache License, Version 2.0");
+    expect(notice).toContain("Copyright 2012 The Authors");
+  });
+});
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === "object" && value !== null) {

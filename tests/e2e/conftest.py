@@ -108,6 +108,23 @@ def lab(tmp_path: Path, output_dir: Path) -> Iterator[Callable[..., harness.Serv
 
 
 @pytest.fixture
+def notebook7(tmp_path: Path, output_dir: Path) -> Iterator[Callable[..., harness.Server]]:
+    """``notebook7(root_dir, extra_env=None, extra_args=())`` starts Notebook 7, like ``lab``."""
+    numbers = itertools.count()
+    with ExitStack() as stack:
+
+        def start(root_dir: Path, **kwargs: Any) -> harness.Server:
+            suffix = _suffix(next(numbers))
+            state_dir = tmp_path / f"notebook-state{suffix}"
+            log = output_dir / f"notebook{suffix}.log"
+            return stack.enter_context(
+                harness.jupyter_notebook(root_dir, state_dir, log, **kwargs)
+            )
+
+        yield start
+
+
+@pytest.fixture
 def voila(tmp_path: Path, output_dir: Path) -> Iterator[Callable[..., harness.Server]]:
     """``voila(notebook, extra_env=None, extra_args=())`` starts Voila; stopped at teardown."""
     numbers = itertools.count()

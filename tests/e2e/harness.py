@@ -1,6 +1,7 @@
 """Real servers and a real browser for end-to-end tests.
 
-Servers: :func:`jupyter_lab` and :func:`voila` start the server on 127.0.0.1 with per-test
+Servers: :func:`jupyter_lab`, :func:`jupyter_notebook` (Notebook 7) and :func:`voila` start the
+server on 127.0.0.1 with per-test
 Jupyter directories, wait until it answers, and stop it (and every process it spawned, kernels
 included) on exit. The server's output goes to a log file; a server that fails to come up fails
 the test with the tail of that log.
@@ -9,9 +10,9 @@ Browser: :func:`launch_browser` starts Debian's Chromium (Playwright cannot down
 and :func:`new_page` gives a hermetic page (no ``https://`` fetches) that records its console
 messages and page errors. The pytest fixtures in ``conftest.py`` wrap these.
 
-JupyterLab: drive the app through ``window.jupyterapp`` (exposed by
+JupyterLab and Notebook 7: drive the app through ``window.jupyterapp`` (exposed by
 ``--LabApp.expose_app_in_browser``) rather than menus, whose items can still be disabled when a
-click lands. Everything here follows ``shared/E2E.md``, which records why.
+click lands. The comments beside each choice below say why it was made.
 """
 
 from __future__ import annotations
@@ -60,13 +61,18 @@ class ServerError(RuntimeError):
 
 @dataclass
 class Server:
-    """A running server: ``url`` ends with ``/``."""
+    """A running server: ``url`` ends with ``/``.
+
+    ``notebook_route`` is where a notebook opens, under ``url``: ``lab/tree/`` in JupyterLab,
+    ``notebooks/`` in Notebook 7 (unused by Voila, which serves one notebook at ``url``).
+    """
 
     name: str
     url: str
     port: int
     process: subprocess.Popen[bytes]
     log_path: Path
+    notebook_route: str = "lab/tree/"
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -233,6 +239,7 @@ def _serve(
     env: dict[str, str],
     log_path: Path,
     timeout: float,
+    notebook_route: str = "lab/tree/",
 ) -> Iterator[Server]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
@@ -247,12 +254,30 @@ def _serve(
             stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent,
         )
-    server = Server(name, f"http://{HOST}:{port}/", port, process, log_path)
+    server = Server(name, f"http://{HOST}:{port}/", port, process, log_path, notebook_route)
     try:
         _wait_until_ready(name, process, server.url + probe_path, log_path, timeout)
         yield server
     finally:
         _stop(process)
+
+
+def _jupyter_server_args(root_dir: Path, port: int) -> list[str]:
+    """What JupyterLab and Notebook 7 share: no token, 127.0.0.1 only, no fetches home."""
+    return [
+        "--no-browser",
+        "--IdentityProvider.token=",
+        "--ServerApp.password=",
+        f"--ServerApp.ip={HOST}",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.root_dir={root_dir}",
+        "--allow-root",
+        # Notebook 7 loads JupyterLab's server extension too: these keep both off the network.
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+    ]
 
 
 @contextlib.contextmanager
@@ -274,18 +299,8 @@ def jupyter_lab(
     port = free_port()
     argv = [
         sys.executable, "-m", "jupyterlab",
-        "--no-browser",
-        "--IdentityProvider.token=",
-        "--ServerApp.password=",
-        f"--ServerApp.ip={HOST}",
-        f"--port={port}",
-        "--ServerApp.port_retries=0",
-        f"--ServerApp.root_dir={root_dir}",
-        "--allow-root",
+        *_jupyter_server_args(root_dir, port),
         "--LabApp.expose_app_in_browser=True",
-        "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--LabApp.extension_manager=readonly",
         *extra_args,
     ]  # fmt: skip
     with _serve(
@@ -297,6 +312,44 @@ def jupyter_lab(
         env=jupyter_env(state_dir, extra_env),
         log_path=log_path,
         timeout=timeout,
+    ) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def jupyter_notebook(
+    root_dir: Path,
+    state_dir: Path,
+    log_path: Path,
+    *,
+    extra_env: Mapping[str, str] | None = None,
+    extra_args: Sequence[str] = (),
+    timeout: float = READY_TIMEOUT,
+) -> Iterator[Server]:
+    """Run Notebook 7 (``jupyter notebook``) on 127.0.0.1 over ``root_dir`` until the block exits.
+
+    Same directories, readiness probe and errors as :func:`jupyter_lab`. Notebook 7 is built
+    from JupyterLab's components: with ``--JupyterNotebookApp.expose_app_in_browser`` its page
+    has the same ``window.jupyterapp`` (shell, commands, notebook panel), so the JupyterLab
+    helpers below drive it too; notebooks open under ``notebooks/``.
+    """
+    port = free_port()
+    argv = [
+        sys.executable, "-m", "notebook",
+        *_jupyter_server_args(root_dir, port),
+        "--JupyterNotebookApp.expose_app_in_browser=True",
+        *extra_args,
+    ]  # fmt: skip
+    with _serve(
+        "Notebook 7",
+        argv,
+        port=port,
+        probe_path="api/status",
+        cwd=root_dir,
+        env=jupyter_env(state_dir, extra_env),
+        log_path=log_path,
+        timeout=timeout,
+        notebook_route="notebooks/",
     ) as server:
         yield server
 
@@ -416,7 +469,7 @@ def save_page_record(page: Page, out_dir: Path, name: str) -> Path:
     return path
 
 
-# --- JupyterLab ----------------------------------------------------------------------------
+# --- JupyterLab and Notebook 7 -------------------------------------------------------------
 
 _CURRENT_NOTEBOOK_READY = """(path) => {
     const widget = window.jupyterapp?.shell?.currentWidget;
@@ -462,11 +515,12 @@ _CELL_OUTPUTS = """(index) => {
 
 
 def open_notebook(page: Page, server: Server, path: str, *, timeout_ms: float = 60_000) -> None:
-    """Open ``/lab/tree/<path>`` and wait until it is the current widget with an idle kernel.
+    """Open a notebook and wait until it is the current widget with an idle kernel.
 
-    ``path`` is relative to the server's root dir, with ``/`` separators.
+    ``path`` is relative to the server's root dir, with ``/`` separators; the page is
+    ``/lab/tree/<path>`` in JupyterLab and ``/notebooks/<path>`` in Notebook 7.
     """
-    page.goto(f"{server.url}lab/tree/{path}")
+    page.goto(f"{server.url}{server.notebook_route}{path}")
     page.wait_for_function(_CURRENT_NOTEBOOK_READY, arg=path, timeout=timeout_ms)
 
 
