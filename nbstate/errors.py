@@ -7,15 +7,20 @@ know nbstate. Messages name the state path, the var or handler, what was expecte
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 __all__ = [
     "BackgroundMutationError",
     "ComputedVarError",
     "DuplicateStateError",
     "EventHandlerError",
+    "EventReentryError",
     "NbStateError",
     "PayloadError",
     "ProtocolError",
     "ReadOnlyVarError",
+    "StateMigrationWarning",
     "UnknownHandlerError",
     "UnknownStateError",
     "UnknownVarError",
@@ -27,8 +32,25 @@ class NbStateError(Exception):
     """Base class of every error raised by nbstate."""
 
 
-class VarTypeError(NbStateError, TypeError):
-    """A value assigned to a base var (from Python or a client) failed validation."""
+class _Detailed(NbStateError):
+    """An error whose message is short enough for a visitor, with the whole story kept in
+    ``detail`` for the notebook's author."""
+
+    def __init__(self, message: str = "", *, detail: Iterable[Mapping[str, Any]] = ()) -> None:
+        super().__init__(message)
+        self.detail: list[Mapping[str, Any]] = list(detail)
+        """Every problem found, as pydantic's ``ValidationError.errors()`` lists them (``type``,
+        ``loc``, ``msg``, ``input``, ``ctx``); a value JSON cannot carry has ``type`` ``not_json``.
+        When pydantic raised, its ``ValidationError`` is also the ``__cause__``."""
+
+
+class VarTypeError(_Detailed, TypeError):
+    """A value assigned to a var, or put into a container or model inside one (from Python or a
+    client), failed validation, or is something JSON cannot carry to a browser (a string with a
+    lone surrogate, NaN or ±Infinity, an object with no JSON form). Nothing changed.
+
+    The message is short and plain (``todo.step must be ≥ 1, got 0``); ``detail`` has the rest.
+    """
 
 
 class UnknownVarError(NbStateError, AttributeError):
@@ -57,8 +79,9 @@ class UnknownHandlerError(NbStateError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-class PayloadError(NbStateError, TypeError):
-    """An event payload does not match the handler's parameters; the handler did not run."""
+class PayloadError(_Detailed, TypeError):
+    """An event payload does not match the handler's parameters, or holds something JSON cannot
+    carry; the handler did not run. ``detail`` as for :class:`VarTypeError`."""
 
 
 class EventHandlerError(NbStateError, RuntimeError):
@@ -88,3 +111,13 @@ class DuplicateStateError(NbStateError, ValueError):
 
 class ProtocolError(NbStateError, ValueError):
     """A transport message is malformed or speaks another protocol version."""
+
+
+class EventReentryError(NbStateError, RuntimeError):
+    """A handler awaited an event or var set of its own session, which would wait forever for
+    the lock the handler holds; chain the event instead (``yield``/``return`` the handler)."""
+
+
+class StateMigrationWarning(UserWarning):
+    """A var's value could not be carried over to a redefined or reloaded state class; the var
+    starts from its default. Issued once per var."""

@@ -47,6 +47,12 @@ async def run(session: Session, state: State, handler: EventHandler, kwargs: dic
         session._rollback()
         session.flush()
         raise EventHandlerError(path, exc) from exc
+    except BaseException:
+        # interrupted (KeyboardInterrupt, SystemExit), cancelled or timed out: undone like a
+        # failure, then the exception goes on as Python expects
+        session._rollback()
+        session.flush()
+        raise
     finally:
         _mode.reset(token)
     return chained
@@ -65,6 +71,9 @@ async def run_background(session: Session, state: State, handler: EventHandler,
     except Exception as exc:
         session._report(error_info(path, exc))
         return
+    except BaseException as exc:
+        session._report(error_info(path, exc))
+        raise
     _mode.set(None)
     for spec in chained:
         try:
@@ -116,8 +125,30 @@ def _chain(item: Any, chained: list[EventSpec]) -> None:
                            f"(State.handler) or an event (State.handler(args)); got {item!r}")
 
 
+MAX_MESSAGE = 500
+"""Characters of an error message a client receives; the rest is cut (the full text stays on
+the exception for the notebook author)."""
+
+
 def error_info(handler: str, exc: BaseException) -> ErrorInfo:
-    """The ``{"handler", "type", "message"}`` a client receives for a failed event."""
+    """The ``{"handler", "type", "message"}`` a client receives for a failed event.
+
+    Every string is made sendable: lone surrogates (which have no UTF-8 form) are written as
+    ``\\udXXX`` escapes and the handler name and message are cut to a readable length, so an
+    error about bad input can always be sent and never echoes a megabyte back.
+    """
     if isinstance(exc, EventHandlerError):
-        return {"handler": exc.handler, "type": exc.error_type, "message": exc.error_message}
-    return {"handler": handler, "type": type(exc).__name__, "message": str(exc)}
+        handler, kind, message = exc.handler, exc.error_type, exc.error_message
+    else:
+        kind, message = type(exc).__name__, str(exc)
+    if not message and not isinstance(exc, Exception):
+        message = f"the event was stopped by {kind}"
+    return {"handler": sendable(handler, 200), "type": sendable(kind, 100),
+            "message": sendable(message, MAX_MESSAGE)}
+
+
+def sendable(text: str, limit: int) -> str:
+    """``text`` with lone surrogates escaped, cut to ``limit`` characters (``…`` marks a cut)."""
+    if not text.isascii():
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= limit else text[: limit - 1] + "…"

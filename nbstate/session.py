@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
+import math
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
@@ -26,8 +29,10 @@ from . import events
 from .changes import ChangeLog, Entry, compact
 from .errors import (
     BackgroundMutationError,
+    EventReentryError,
     NbStateError,
     ReadOnlyVarError,
+    StateMigrationWarning,
     UnknownHandlerError,
     UnknownStateError,
     UnknownVarError,
@@ -44,15 +49,27 @@ __all__ = ["Listener", "Session", "VarRoot", "default_session"]
 
 S = TypeVar("S", bound=State)
 
+log = logging.getLogger("nbstate")
+
 
 class Listener(Protocol):
-    """A transport attached to a session."""
+    """A transport attached to a session (see :meth:`Session.subscribe`).
+
+    A flush is committed (document, revision, history) before listeners hear of it, and a
+    listener cannot undo it: if ``on_delta`` raises, the session logs the error and calls
+    ``resync`` with the whole document, so that client catches up from the committed state and
+    the next delta applies normally. A listener that raises never fails the handler that
+    flushed, nor the other listeners.
+    """
 
     def on_delta(self, delta: Delta) -> None:
         """A flush produced ``delta``; deltas arrive in revision order."""
 
     def on_error(self, error: ErrorInfo) -> None:
         """A background handler failed (other handler errors go to the event's sender)."""
+
+    def resync(self, document: dict[str, dict[str, Any]], revision: int) -> None:
+        """Replace the client's copy with ``document`` at ``revision`` (after a failed send)."""
 
 
 class VarRoot:
@@ -153,6 +170,13 @@ class Session:
         self._publish(ops)
         return self._states[path]
 
+    def document_value(self, path: str, name: str) -> Any:
+        """The session document's JSON value of var ``name`` of the state at ``path``.
+
+        The live value, not a copy: do not change it. Raises ``KeyError`` for an unknown var.
+        """
+        return self._document[path][name]
+
     def _make(self, cls: type[State], ops: list[dict[str, Any]]) -> None:
         path = cls.__nbstate_path__
         old = self._states.get(path)
@@ -180,16 +204,35 @@ class Session:
             self._instance(cls)
 
     def _migrate(self, old: State, new: State) -> None:
-        """Carry over the values of a redefined class's vars that still exist and validate."""
+        """Carry over the values of a redefined class's vars that still exist and validate.
+
+        Base vars travel through their JSON form, so a value made of an older version of a
+        model class (``Item`` defined again in the same cell) validates against the new one;
+        a backend var is tried as it is first (it may hold objects with no JSON form). A value
+        that no longer validates is reported once (:class:`StateMigrationWarning`) and the var
+        starts from its default.
+        """
         self._deps.forget(old)
         self._uncached = [(s, v) for s, v in self._uncached if s is not old]
         for name, var in type(new).__nbstate_vars__.items():
-            if name in old._nb_values:
-                try:
-                    value = var.validate(new._nb_path, untrack(old._nb_values[name]))
-                except NbStateError:
-                    continue
-                new._nb_values[name] = var.wrap(value, VarRoot(new, var))
+            if name not in old._nb_values:
+                continue
+            plain = untrack(old._nb_values[name])
+            try:
+                if var.synced:
+                    value = var.validate(new._nb_path, encode(plain))
+                else:
+                    try:
+                        value = var.validate(new._nb_path, plain)
+                    except NbStateError:
+                        value = var.validate(new._nb_path, encode(plain))
+            except Exception as exc:
+                warnings.warn(
+                    f"{new._nb_path}.{name}: the value from before {type(new).__qualname__} "
+                    f"was redefined does not fit the new definition, so the var starts from "
+                    f"its default ({exc})", StateMigrationWarning, stacklevel=2)
+                continue
+            new._nb_values[name] = var.wrap(value, new._nb_roots[name])
 
     def _encode_state(self, state: State) -> dict[str, Any]:
         cls = type(state)
@@ -218,8 +261,10 @@ class Session:
         mode = _mode.get()
         if mode == "background" or self._states.get(state._nb_path) is not state:
             self._check_mutation(state, var.name)
-        if type(value) is not var.exact:
-            value = var.validate(state._nb_path, value)
+        kind = type(value)
+        if kind is not var.exact or (kind is str and not value.isascii()) or (
+                kind is float and not math.isfinite(value)):
+            value = var.validate(state._nb_path, value)  # also refuses what JSON cannot carry
         values = state._nb_values
         name = var.name
         old = values[name]
@@ -305,8 +350,20 @@ class Session:
         delta: Delta = {"rev": self.revision, "ops": ops}  # type: ignore[typeddict-item]
         self.history.append(delta)
         for listener in list(self._listeners):
-            listener.on_delta(delta)
+            try:
+                listener.on_delta(delta)
+            except Exception:
+                log.exception("nbstate: a transport failed to send revision %d; re-syncing it "
+                              "from the session document", self.revision)
+                self._resync(listener)
         return delta
+
+    def _resync(self, listener: Listener) -> None:
+        try:
+            listener.resync(self.snapshot(), self.revision)
+        except Exception:
+            log.exception("nbstate: re-syncing a transport failed; its clients show old "
+                          "values until the next change of each var")
 
     def _apply_to_document(self, ops: list[dict[str, Any]]) -> None:
         doc = self._document
@@ -381,7 +438,12 @@ class Session:
             PayloadError: the payload does not match the handler's parameters (it did not run).
             EventHandlerError: the handler raised; its changes since the last flush are undone.
         """
-        queue = [EventSpec(handler, payload or {})]
+        if not isinstance(handler, str):
+            raise UnknownHandlerError(f"an event names its handler as a string "
+                                      f"'<state path>.<handler>' (e.g. 'todo.add'), got "
+                                      f"{type(handler).__name__}")
+        self._refuse_reentry(f"await session.dispatch({handler!r})")
+        queue = [EventSpec(handler, {} if payload is None else payload)]
         while queue:
             spec = queue.pop(0)
             state, method = self._resolve(spec.handler)
@@ -401,6 +463,13 @@ class Session:
             ReadOnlyVarError: the var is computed or a backend var.
             VarTypeError: the value does not validate; nothing changed.
         """
+        if not isinstance(state_path, str):
+            raise UnknownStateError(f"a var set names its state by path (e.g. 'todo'), got "
+                                    f"{type(state_path).__name__}")
+        if not isinstance(name, str):
+            raise UnknownVarError(f"a var set of {state_path} names its var as a string, got "
+                                  f"{type(name).__name__}")
+        self._refuse_reentry(f"await session.set_var({state_path!r}, {name!r}, ...)")
         state = self._state_at(state_path)
         cls = type(state)
         var = getattr(cls, name, None) if not name.startswith("__") else None
@@ -419,6 +488,15 @@ class Session:
             finally:
                 _mode.reset(token)
             self._flush_or_rollback(start)
+
+    def _refuse_reentry(self, call: str) -> None:
+        # the caller holds this session's lock: waiting for it again would never end
+        if _mode.get() in ("handler", "locked"):
+            raise EventReentryError(
+                f"{call} inside an event handler of the same session would wait forever for "
+                "the session lock the handler holds; chain the event instead: 'yield "
+                "Todo.save' or 'return Todo.load(42)' runs it right after this handler, or "
+                "assign the var directly")
 
     def _flush_or_rollback(self, since: int | None = None) -> None:
         """Flush; if a computed var raises, undo the changes (see :meth:`_rollback`) and re-raise,
@@ -461,7 +539,10 @@ class Session:
 
     def _report(self, error: ErrorInfo) -> None:
         for listener in list(self._listeners):
-            listener.on_error(error)
+            try:
+                listener.on_error(error)
+            except Exception:
+                log.exception("nbstate: a transport failed to report an error: %s", error)
 
     async def _enter_background_block(self, state: State) -> None:
         mode = _mode.get()

@@ -4,6 +4,11 @@
 subscribes. It keeps what a real client keeps: the first snapshot, every delta in order (its
 ``document`` is that snapshot with each delta applied by the RFC 6902 applier) and every error
 it was sent, so a test can check that the client's copy equals ``session.snapshot()``.
+
+A session never lets a listener's exception fail the handler that flushed (it logs it and
+re-syncs that listener), so a problem the client sees (a gap in revisions) is kept in
+:attr:`StateClient.problems` and raised as ``AssertionError`` by the next :meth:`dispatch`,
+:meth:`set_var` or :meth:`check`.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ class StateClient:
         deltas: ``[{"rev": int, "ops": [RFC 6902 ops]}, ...]`` in the order received.
         document: the first snapshot with every delta applied.
         errors: ``[{"handler": str, "type": str, "message": str}, ...]``.
+        problems: what went wrong on the client side (a revision gap), in order.
+        resyncs: how many times the session re-synced this client after a failed delivery.
     """
 
     def __init__(self, *states: type[State], session: Session | None = None,
@@ -37,12 +44,14 @@ class StateClient:
             self.session.get_state(cls)
         self.deltas: list[Delta] = []
         self.errors: list[ErrorInfo] = []
+        self.problems: list[str] = []
+        self.resyncs = 0
         self.document: dict[str, Any]
         self.document, self.revision = self.session.subscribe(self)
 
     def on_delta(self, delta: Delta) -> None:
         if delta["rev"] != self.revision + 1:
-            raise AssertionError(f"delta rev {delta['rev']} after rev {self.revision}: a gap")
+            self.problems.append(f"delta rev {delta['rev']} after rev {self.revision}: a gap")
         self.deltas.append(delta)
         self.document = apply_patch_in_place(self.document, copy_json(delta["ops"]))
         self.revision = delta["rev"]
@@ -50,12 +59,22 @@ class StateClient:
     def on_error(self, error: ErrorInfo) -> None:
         self.errors.append(error)
 
+    def resync(self, document: dict[str, dict[str, Any]], revision: int) -> None:
+        self.document, self.revision = copy_json(document), revision
+        self.resyncs += 1
+
+    def check(self) -> None:
+        """Raise ``AssertionError`` if the client saw a problem (see :attr:`problems`)."""
+        if self.problems:
+            raise AssertionError("; ".join(self.problems))
+
     async def dispatch(self, handler: str, payload: dict[str, Any] | None = None) -> None:
         """Send an event; an nbstate error is recorded in :attr:`errors`, not raised."""
         try:
             await self.session.dispatch(handler, payload)
         except NbStateError as exc:
             self.errors.append(error_info(handler, exc))
+        self.check()
 
     async def set_var(self, state_path: str, name: str, value: Any) -> None:
         """Set a base var as a browser would; an nbstate error is recorded, not raised."""
@@ -63,6 +82,7 @@ class StateClient:
             await self.session.set_var(state_path, name, value)
         except NbStateError as exc:
             self.errors.append(error_info(f"{state_path}.{name}", exc))
+        self.check()
 
     def close(self) -> None:
         self.session.unsubscribe(self)

@@ -536,3 +536,68 @@ async def test_generator_is_closed_inside_the_failed_handler() -> None:
     assert state.cleaned == 0
     assert state.n == 0
     consistent(client)
+
+
+class EvStop(ns.State):
+    n: int = 0
+    items: list[int] = []
+
+    def interrupted(self) -> None:
+        self.n = 5
+        self.items.append(1)
+        raise KeyboardInterrupt
+
+    def exits(self) -> None:
+        self.n = 6
+        raise SystemExit(3)
+
+    def bump(self) -> None:
+        self.n += 1
+
+    async def slow(self) -> None:
+        self.n = 7
+        self.items.append(7)
+        await asyncio.sleep(10)
+
+    async def steps(self) -> Any:
+        self.n = 1
+        yield
+        self.n = 2
+        await asyncio.sleep(10)
+
+
+@pytest.mark.parametrize(("handler", "error"), [("ev_stop.interrupted", KeyboardInterrupt),
+                                                 ("ev_stop.exits", SystemExit)])
+async def test_an_interrupted_handler_is_undone_and_the_exception_goes_on(
+        handler: str, error: type[BaseException]) -> None:
+    client = StateClient(EvStop)
+    with pytest.raises(error):
+        await client.session.dispatch(handler)
+    assert client.session.snapshot()["ev_stop"] == {"n": 0, "items": []}
+    assert client.document == client.session.snapshot()
+    assert not client.session._session_lock().locked()
+    await client.dispatch("ev_stop.bump")  # the session goes on
+    assert client.document["ev_stop"]["n"] == 1
+
+
+async def test_a_timed_out_handler_is_undone_to_its_last_flush() -> None:
+    client = StateClient(EvStop, flush_interval=0)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(client.session.dispatch("ev_stop.steps"), 0.05)
+    assert client.session.snapshot()["ev_stop"]["n"] == 1  # the yield was a flush point
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(client.session.dispatch("ev_stop.slow"), 0.05)
+    assert client.session.snapshot()["ev_stop"] == {"n": 1, "items": []}
+    assert client.document == client.session.snapshot()
+
+
+async def test_a_cancelled_handler_is_undone() -> None:
+    client = StateClient(EvStop)
+    task = asyncio.ensure_future(client.session.dispatch("ev_stop.slow"))
+    await asyncio.sleep(0.02)
+    assert client.session.get_state(EvStop).n == 7
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert client.session.snapshot()["ev_stop"] == {"n": 0, "items": []}
+    assert client.session.get_state(EvStop).items == []

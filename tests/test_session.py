@@ -260,3 +260,103 @@ def test_default_session_is_a_singleton() -> None:
     assert ns.default_session() is ns.default_session()
     state = ns.get_state(SeNotes)
     assert state is ns.default_session().get_state(SeNotes)
+
+
+# --------------------------------------------------------------------------- misuse and failures
+
+
+class SeGuard(ns.State):
+    n: int = 0
+    text: str = ""
+    ratio: float = 0.5
+
+    async def calls_itself(self) -> None:
+        self.n = 1
+        await self._nb_session.dispatch("se_guard.bump")
+
+    async def sets_itself(self) -> None:
+        self.n = 2
+        await self._nb_session.set_var("se_guard", "text", "x")
+
+    def bump(self) -> None:
+        self.n += 1
+
+    def takes(self, k: int = 0) -> None:
+        self.n = k
+
+
+@pytest.mark.parametrize("handler", ["se_guard.calls_itself", "se_guard.sets_itself"])
+async def test_awaiting_its_own_session_is_an_error_not_a_deadlock(handler: str) -> None:
+    client = StateClient(SeGuard)
+    await asyncio.wait_for(client.dispatch(handler), 2)
+    assert client.errors[0]["type"] == "EventReentryError"
+    assert "chain the event instead" in client.errors[0]["message"]
+    assert client.document["se_guard"]["n"] == 0  # rolled back
+    await asyncio.wait_for(client.dispatch("se_guard.bump"), 2)  # the lock was released
+    assert client.document["se_guard"]["n"] == 1
+
+
+@pytest.mark.parametrize(("call", "error"), [
+    (lambda s: s.dispatch(None), ns.UnknownHandlerError),
+    (lambda s: s.dispatch(42), ns.UnknownHandlerError),
+    (lambda s: s.set_var("se_guard", None, 1), ns.UnknownVarError),
+    (lambda s: s.set_var(None, "n", 1), ns.UnknownStateError),
+    (lambda s: s.dispatch("se_guard.takes", 0), ns.PayloadError),
+    (lambda s: s.dispatch("se_guard.takes", ""), ns.PayloadError),
+    (lambda s: s.dispatch("se_guard.takes", False), ns.PayloadError),
+    (lambda s: s.dispatch("se_guard.takes", []), ns.PayloadError),
+])
+async def test_misuse_raises_the_fitting_error(call: Any, error: type[Exception]) -> None:
+    session = ns.Session()
+    session.get_state(SeGuard)
+    with pytest.raises(error):
+        await call(session)
+    assert session.snapshot()["se_guard"]["n"] == 0
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("text", "a\ud800b"), ("ratio", float("nan")), ("ratio", float("inf")), ("ratio", "-inf"),
+    ("ratio", "nan"),
+])
+async def test_values_with_no_json_form_are_refused_everywhere(name: str, value: Any) -> None:
+    client = StateClient(SeGuard)
+    state = client.session.get_state(SeGuard)
+    with pytest.raises(ns.VarTypeError, match=f"se_guard.{name}"):
+        setattr(state, name, value)  # cell code
+    await client.set_var("se_guard", name, value)  # a client
+    assert client.errors[-1]["type"] == "VarTypeError"
+    assert client.session.snapshot() == client.document
+    assert client.document["se_guard"] == {"n": 0, "text": "", "ratio": 0.5}
+
+
+class Failing:
+    """A transport whose first send fails."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.resynced: list[tuple[dict[str, Any], int]] = []
+
+    def on_delta(self, delta: Delta) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            raise UnicodeEncodeError("utf-8", "", 0, 1, "cannot send")
+
+    def on_error(self, error: ErrorInfo) -> None:
+        raise RuntimeError("cannot report either")
+
+    def resync(self, document: dict[str, Any], revision: int) -> None:
+        self.resynced.append((document, revision))
+
+
+async def test_a_failing_listener_is_resynced_and_fails_nothing_else() -> None:
+    client = StateClient(SeGuard)
+    failing = Failing()
+    client.session.subscribe(failing)
+    await client.dispatch("se_guard.bump")  # the failing send is not the handler's failure
+    assert not client.errors
+    assert client.document["se_guard"]["n"] == 1  # the other listener got the delta
+    assert failing.resynced == [(client.session.snapshot(), client.session.revision)]
+    await client.dispatch("se_guard.bump")
+    assert client.document["se_guard"]["n"] == 2 and failing.calls == 2
+    client.session._report({"handler": "se_guard.bump", "type": "X", "message": "m"})
+    assert client.errors[-1]["type"] == "X"  # reported to the others despite the raise

@@ -299,7 +299,9 @@ async def test_redefinition_keeps_values_that_still_validate() -> None:
     old = client.session.get_state(module.StCell)
     assert client.document["st_cell"] == {"items": ["a"], "count": 1, "label": "x"}
 
-    module = _define(V2)
+    with pytest.warns(ns.StateMigrationWarning, match=r"st_cell\.count") as warned:
+        module = _define(V2)
+    assert len(warned) == 1  # reported once, and only the var that no longer fits
     new = client.session.get_state(module.StCell)
     assert new is not old
     assert type(new) is module.StCell
@@ -314,20 +316,23 @@ async def test_redefinition_keeps_values_that_still_validate() -> None:
     assert not client.errors
     assert client.document["st_cell"]["items"] == []
     assert client.document == client.session.snapshot()
-    _define(V1)  # restore for other tests
+    with pytest.warns(ns.StateMigrationWarning, match=r"st_cell\.count"):
+        _define(V1)  # restore for other tests ("none" is no int)
 
 
 async def test_dispatch_by_path_uses_the_redefined_class() -> None:
     module = _define(V1)
     client = StateClient(module.StCell)
     await client.dispatch("st_cell.add", {"text": "a"})
-    module = _define(V2)
+    with pytest.warns(ns.StateMigrationWarning):
+        module = _define(V2)
     await client.dispatch("st_cell.clear")  # no get_state call in between
     assert not client.errors
     assert client.document["st_cell"]["items"] == []
     assert "size" in client.document["st_cell"]
     assert client.document == client.session.snapshot()
-    _define(V1)
+    with pytest.warns(ns.StateMigrationWarning):
+        _define(V1)
 
 
 async def test_redefinition_keeps_substates_working() -> None:
@@ -341,6 +346,49 @@ async def test_redefinition_keeps_substates_working() -> None:
     assert not client.errors
     assert client.document["st_cell"]["items"] == ["z"]
     assert client.document["st_cell.st_cell_sub"]["note"] == "n"
+    assert client.document == client.session.snapshot()
+
+
+MODELS = """
+    import pydantic
+    import nbstate as ns
+
+    class StItem(pydantic.BaseModel):
+        name: str
+        qty: int = 0
+
+    class StShop(ns.State):
+        items: list[StItem] = []
+        picked: StItem | None = None
+        by_name: dict[str, StItem] = {}
+        _cache: list[StItem] = []
+"""
+
+
+async def test_redefinition_with_its_model_class_keeps_model_values() -> None:
+    module = _define(MODELS)
+    client = StateClient(module.StShop)
+    shop = client.session.get_state(module.StShop)
+    shop.items.append(module.StItem(name="hammer", qty=3))
+    shop.picked = module.StItem(name="saw")
+    shop.by_name["nail"] = module.StItem(name="nail", qty=100)
+    shop._cache = [module.StItem(name="cached")]
+    client.session.flush()
+    before = client.session.snapshot()
+
+    old_item = module.StItem
+    module = _define(MODELS)  # the cell with both classes runs again: a new StItem class
+    new = client.session.get_state(module.StShop)
+    assert new is not shop and module.StItem is not old_item
+    assert client.session.snapshot() == before
+    assert isinstance(new.items[0], module.StItem) and new.items[0].qty == 3
+    assert isinstance(new.picked, module.StItem) and new.picked.name == "saw"
+    assert isinstance(new.by_name["nail"], module.StItem) and new.by_name["nail"].qty == 100
+    assert isinstance(new._cache[0], module.StItem)
+    assert not isinstance(new.items[0], old_item)
+    new.items[0].qty = 4  # still tracked
+    client.session.flush()
+    assert client.document["st_shop"]["items"][0]["qty"] == 4
     assert client.document == client.session.snapshot()
 
 

@@ -160,8 +160,16 @@ async def test_existing_session_and_close() -> None:
 
 def test_a_gap_is_detected() -> None:
     client = StateClient(Todo)
+    client.on_delta({"rev": client.revision + 2, "ops": []})
     with pytest.raises(AssertionError, match="a gap"):
-        client.on_delta({"rev": client.revision + 2, "ops": []})
+        client.check()
+
+
+async def test_a_gap_fails_the_next_dispatch() -> None:
+    client = StateClient(Todo)
+    client.revision -= 1  # as if one delta never arrived
+    with pytest.raises(AssertionError, match="a gap"):
+        await client.dispatch("todo.set_draft", {"value": "x"})
 
 
 def test_public_names() -> None:
@@ -173,7 +181,8 @@ def test_public_names() -> None:
         assert name in ns.__all__
     for error in ns.__all__:
         obj = getattr(ns, error)
-        if isinstance(obj, type) and issubclass(obj, Exception) and obj is not ns.NbStateError:
+        if (isinstance(obj, type) and issubclass(obj, Exception)
+                and not issubclass(obj, Warning) and obj is not ns.NbStateError):
             assert issubclass(obj, ns.NbStateError)
             assert len(obj.__mro__) > 4, f"{error} inherits no built-in besides Exception"
     assert all(hasattr(ns, name) for name in ns.__all__)

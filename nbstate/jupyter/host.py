@@ -4,36 +4,41 @@ The host is a session listener. A delta is split by state; for each model it bec
 one ipywidgets ``update`` with whole values (when every op replaces a whole var) or one custom
 ``patch`` message with the ops relative to the model (``/items/-``); in both cases the
 kernel-side trait values are brought to the same state, because traits are what a reloaded
-page or a Voila page reads (DESIGN.md §4).
+page or a Voila page reads (DESIGN.md §4). If sending fails, the session re-syncs the host:
+every model's var traits are sent again from the session document.
 
-Events and var sets arrive as custom messages and are run one at a time, in arrival order, by a
-worker on the kernel's event loop, started eagerly (:mod:`nbstate.jupyter.eager`) so a handler
-that never waits replies before the kernel reports idle; each gets ``done`` or ``error`` back
-with its id.
-JupyterLab 4.6 sends comm messages over a kernel subshell, whose handlers run on a thread of
-their own, so a message is handed to the loop the host was made on (``call_soon_threadsafe``).
-Messages sent before that subshell was ready went over the main shell and can arrive after
-later ones, so each event and set carries its connection's ``client`` id and ``seq`` number and
-the host runs them in ``seq`` order, holding early arrivals (for at most ``GAP_TIMEOUT``
-seconds, after which a missing message is given up on rather than stalling the view).
-Malformed messages get an ``error`` naming what was wrong; nothing in them can stop the kernel.
+Events and var sets arrive as custom messages and go to the session's :class:`~nbstate.inbox.
+Inbox` (order, validation, one answer each), whose worker is started eagerly
+(:mod:`nbstate.jupyter.eager`) so a handler that never waits replies before the kernel reports
+idle. The state a message addresses is the one whose comm it came on, never a value the client
+can write. JupyterLab 4.6 sends comm messages over a kernel subshell, whose handlers run on a
+thread of their own, so a message is handed to the loop the host was made on
+(``call_soon_threadsafe``).
+
+Every other write to a var trait — an ipywidgets ``update`` message (a ``jslink``, another
+frontend), ``ipywidgets.link``, code assigning the trait — is a ``set`` of that base var: it is
+validated and applied in order with the messages, and when it is refused (a bad value, a
+computed var) the trait goes back to the session's value and the view shows the error. Writes
+to the model's internal traits (``_nb_spec``, ``_nb_view``, ``_nb_children``, ``_esm``, …) from
+a client are refused the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import threading
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import NbStateError, ProtocolError
+from ..errors import ReadOnlyVarError
 from ..events import error_info
+from ..inbox import Inbox
 from ..patch import apply_patch_in_place, parse_pointer
 from ..protocol import Delta, ErrorInfo, copy_json, pointer
 from ..session import Session
 from ..state import State
+from ..tracking import same_value
 from .eager import start_eagerly
 from .spec import spec_of
 from .widget import StateWidget, runtime_source, trait_name, view_source, widget_class
@@ -42,9 +47,6 @@ __all__ = ["JupyterHost"]
 
 log = logging.getLogger("nbstate.jupyter")
 
-GAP_TIMEOUT = 2.0
-"""Seconds an out-of-order message waits for the ones numbered before it."""
-
 
 class JupyterHost:
     """Keeps one :class:`StateWidget` per instantiated state of ``session`` in sync."""
@@ -52,15 +54,14 @@ class JupyterHost:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.widgets: dict[str, StateWidget] = {}
-        self._inbox: collections.deque[tuple[StateWidget, Any]] = collections.deque()
-        self._worker: asyncio.Task[None] | None = None
+        self.inbox = Inbox(session, start=self._start)
+        # trait name → (var name, is a base var), per state path
+        self._traits: dict[str, dict[str, tuple[str, bool]]] = {}
         try:
             self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             self._loop = None
         self._loop_thread = threading.get_ident()
-        self._next_seq: dict[str, int] = {}
-        self._early: dict[str, dict[int, tuple[StateWidget, dict[str, Any]]]] = {}
         snapshot, _ = session.subscribe(self)
         # substates first, so each parent's comm_open already lists its children
         for path in sorted(snapshot, key=lambda p: p.count("."), reverse=True):
@@ -75,9 +76,14 @@ class JupyterHost:
 
     def close(self) -> None:
         self.session.unsubscribe(self)
+        self.inbox.close()
         for widget in self.widgets.values():
             widget.close()
         self.widgets.clear()
+
+    def _start(self, coro: Any) -> asyncio.Task[None] | None:
+        # eagerly: a handler that never waits answers before the kernel reports idle
+        return start_eagerly(asyncio.get_event_loop(), coro)
 
     # ----------------------------------------------------------------- kernel → browser
 
@@ -100,6 +106,19 @@ class JupyterHost:
         widget = self.widgets.get(error["handler"].rpartition(".")[0])
         if widget is not None:
             widget.send({"type": "error", "id": None, "error": error})
+
+    def resync(self, document: dict[str, dict[str, Any]], revision: int) -> None:
+        """Send every model's var traits again from ``document`` (after a failed send)."""
+        for path, values in document.items():
+            widget = self.widgets.get(path)
+            if widget is None:
+                self._upsert(path, values)
+                continue
+            traits = [trait_name(name) for name in values if widget.has_trait(trait_name(name))]
+            for name, value in values.items():
+                if widget.has_trait(trait_name(name)):
+                    _set_quietly(widget, trait_name(name), copy_json(value))
+            widget.send_state(traits)
 
     def _send_ops(self, ops: list[dict[str, Any]], path: str, rev: int) -> None:
         widget = self.widgets.get(path)
@@ -129,10 +148,13 @@ class JupyterHost:
         widget = self.widgets.get(path)
         spec = spec_of(cls)
         view = view_source(cls.__dict__.get("_esm"))
+        self._traits[path] = {trait_name(n): (n, v.synced)
+                              for n, v in cls.__nbstate_vars__.items()} | {
+            trait_name(n): (n, False) for n in cls.__nbstate_computed__}
         if widget is None:
             widget = widget_class(cls)(values, _nb_spec=spec, _nb_view=view,
                                        _nb_children=self._children(path))
-            widget.on_msg(self._on_msg)
+            widget.nb_attach(path, self._on_msg, self._client_write, self._kernel_write)
             self.widgets[path] = widget
         else:
             widget.add_vars(values)
@@ -167,84 +189,58 @@ class JupyterHost:
         if isinstance(content, dict) and content.get("type") == "runtime_request":
             widget.send({"type": "runtime", "source": runtime_source()})
             return
-        client = content.get("client") if isinstance(content, dict) else None
-        seq = content.get("seq") if isinstance(content, dict) else None
-        if not isinstance(client, str) or not isinstance(seq, int):
-            self._enqueue(widget, content)
+        self.inbox.receive(widget.send, widget.nb_path, content)
+
+    def _client_write(self, widget: StateWidget, data: dict[str, Any]) -> None:
+        """An ipywidgets ``update`` from a frontend: each var trait becomes a ``set``."""
+        for trait, value in data.items():
+            self._write(widget, trait, value)
+
+    def _kernel_write(self, widget: StateWidget, trait: str, value: Any) -> None:
+        """A var trait changed in the kernel: the host syncing it, or someone else writing."""
+        var = self._traits.get(widget.nb_path, {}).get(trait)
+        if var is None:
             return
-        if seq < self._next_seq.setdefault(client, 1):  # late, after its gap was given up on
-            self._enqueue(widget, content)
-            return
-        early = self._early.setdefault(client, {})
-        early[seq] = (widget, content)
-        self._release(client)
-        if early:
-            asyncio.get_event_loop().call_later(GAP_TIMEOUT, self._give_up_gap, client, seq)
-
-    def _release(self, client: str) -> None:
-        early = self._early[client]
-        expected = self._next_seq[client]
-        while expected in early:
-            self._enqueue(*early.pop(expected))
-            expected += 1
-        self._next_seq[client] = expected
-
-    def _give_up_gap(self, client: str, seq: int) -> None:
-        early = self._early.get(client, {})
-        if seq in early:
-            missing = self._next_seq[client]
-            log.warning("nbstate: messages %d..%d of client %s never arrived; going on without",
-                        missing, min(early) - 1, client)
-            self._next_seq[client] = min(early)
-            self._release(client)
-
-    def _enqueue(self, widget: StateWidget, content: Any) -> None:
-        self._inbox.append((widget, content))
-        if self._worker is None or self._worker.done():
-            # eagerly: a handler that never waits answers before the kernel reports idle
-            self._worker = start_eagerly(asyncio.get_event_loop(), self._drain())
-
-    async def _drain(self) -> None:
-        while self._inbox:
-            widget, content = self._inbox.popleft()
-            await self._handle(widget, content)
-
-    async def _handle(self, widget: StateWidget, content: Any) -> None:
-        path = widget._nb_spec.get("path", "")
-        msg_id = content.get("id") if isinstance(content, dict) else None
-        name = path
         try:
-            if not isinstance(content, dict):
-                raise ProtocolError(f"an nbstate message must be a JSON object, got "
-                                    f"{type(content).__name__}")
-            kind = content.get("type")
-            if kind == "event":
-                handler = _field(content, "handler", str)
-                payload = content.get("payload", {})
-                name = f"{path}.{handler}"
-                await self.session.dispatch(name, payload)
-            elif kind == "set":
-                var = _field(content, "var", str)
-                name = f"{path}.{var}"
-                if "value" not in content:
-                    raise ProtocolError(f"'set' of {name} has no 'value'")
-                await self.session.set_var(path, var, content["value"])
-            else:
-                raise ProtocolError(f"unknown message type {kind!r}; expected 'event', 'set' or "
-                                    "'runtime_request'")
-        except NbStateError as exc:
-            widget.send({"type": "error", "id": msg_id, "error": error_info(name, exc)})
+            current = self.session.document_value(widget.nb_path, var[0])
+        except KeyError:
             return
-        except Exception as exc:  # a bug of ours must not kill the worker
-            log.exception("nbstate: failed to handle %r", content)
-            widget.send({"type": "error", "id": msg_id, "error": error_info(name, exc)})
+        if not same_value(current, value):
+            # after the writer returns: ipywidgets.link ignores changes made while it updates,
+            # and a refused value must reach the linked widget too
+            asyncio.get_event_loop().call_soon(self._write, widget, trait, value)
+
+    def _write(self, widget: StateWidget, trait: str, value: Any) -> None:
+        path = widget.nb_path
+        var = self._traits.get(path, {}).get(trait)
+        if var is None or not var[1]:
+            what = (f"{var[0]} is a computed var" if var is not None
+                    else f"{trait!r} is not a var of {path}")
+            exc = ReadOnlyVarError(f"a client cannot change {path}.{trait}: {what}; only base "
+                                   "vars can be set")
+            widget.send({"type": "error", "id": None,
+                         "error": error_info(f"{path}.{trait}", exc)})
+            self._settle(widget, trait)
             return
-        widget.send({"type": "done", "id": msg_id})
+        self.inbox.write(widget.send, path, var[0], value,
+                         lambda applied: self._settle(widget, trait))
+
+    def _settle(self, widget: StateWidget, trait: str) -> None:
+        """Show the session's value of ``trait`` again wherever it may differ."""
+        if not widget.has_trait(trait) or widget.comm is None:
+            return
+        var = self._traits.get(widget.nb_path, {}).get(trait)
+        if var is not None:
+            try:
+                value = self.session.document_value(widget.nb_path, var[0])
+            except KeyError:
+                return
+            if not same_value(getattr(widget, trait), value):
+                _set_quietly(widget, trait, copy_json(value))
+        widget.send_state(trait)
 
 
-def _field(content: dict[str, Any], key: str, kind: type) -> Any:
-    value = content.get(key)
-    if not isinstance(value, kind):
-        raise ProtocolError(f"message {content.get('type')!r} needs {key!r} as "
-                            f"{kind.__name__}, got {value!r}")
-    return value
+def _set_quietly(widget: StateWidget, trait: str, value: Any) -> None:
+    """Set a trait without sending it (the caller sends it)."""
+    with widget._lock_property(**{trait: value}):
+        setattr(widget, trait, value)

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import functools
 import pathlib
+from collections.abc import Callable
 from typing import Any
 
 import anywidget
 import traitlets
+from ipywidgets.widgets.widget import JUPYTER_WIDGETS_ECHO  # type: ignore[import-untyped]
 
 from ..state import State
 
@@ -42,9 +44,40 @@ class StateWidget(anywidget.AnyWidget):
     _nb_children = traitlets.List(traitlets.Unicode()).tag(sync=True)
     _nb_view = traitlets.Unicode("").tag(sync=True)
 
+    nb_path = ""
+    """The path of the state this model shows, set by the host: the routing of every message
+    that arrives on this model's comm (never read from a trait a client can write)."""
+    _nb_client_write: Callable[[StateWidget, dict[str, Any]], None] | None = None
+    _nb_kernel_write: Callable[[StateWidget, str, Any], None] | None = None
+
     def __init__(self, values: dict[str, Any], **kwargs: Any) -> None:
         self.add_traits(**{name: traitlets.Any().tag(sync=True) for name in values})
         super().__init__(**values, **kwargs)
+
+    def nb_attach(self, path: str,
+                  on_msg: Callable[[StateWidget, Any, Any], None],
+                  client_write: Callable[[StateWidget, dict[str, Any]], None],
+                  kernel_write: Callable[[StateWidget, str, Any], None]) -> None:
+        """Route this model's messages and trait writes to its host."""
+        self.nb_path = path
+        self._nb_client_write = client_write
+        self._nb_kernel_write = kernel_write
+        self.on_msg(on_msg)
+        self.observe(self._nb_trait_changed)
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """An ipywidgets ``update`` from a frontend (Jupyter widget message spec): echoed as
+        ipywidgets does, then handed to the host as sets of base vars instead of written into
+        the traits; nothing a client sends changes a trait unvalidated."""
+        echo = {k: v for k, v in sync_data.items() if k in self.keys}
+        if echo and JUPYTER_WIDGETS_ECHO:  # the frontend holds back later updates until then
+            self._send({"method": "echo_update", "state": echo, "buffer_paths": []})
+        if self._nb_client_write is not None:
+            self._nb_client_write(self, dict(sync_data))
+
+    def _nb_trait_changed(self, change: dict[str, Any]) -> None:
+        if self._nb_kernel_write is not None:
+            self._nb_kernel_write(self, change["name"], change["new"])
 
     def add_vars(self, values: dict[str, Any]) -> None:
         """Add traits for vars a redefined state class gained."""

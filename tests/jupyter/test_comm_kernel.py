@@ -283,3 +283,114 @@ def test_replies_leave_nothing_behind_in_the_kernel(
                        "'_reply_subshell_ids', {})))")
     assert any(m["content"].get("text", "").strip() == "0" for m in out if
                m["msg_type"] == "stream")
+
+
+GAUGE = textwrap.dedent('''
+    import time
+    from typing import Annotated
+    import ipywidgets
+    import pydantic
+
+    class Gauge(ns.State):
+        count: Annotated[int, pydantic.Field(ge=0, le=10)] = 1
+        _secret: str = "never sent"
+
+        @ns.computed
+        def double(self) -> int:
+            return self.count * 2
+
+        def spin(self):
+            self.count = 9
+            started = time.monotonic()
+            while time.monotonic() - started < 20:  # a handler stuck in a compute loop
+                pass
+
+        def bump(self):
+            self.count += 1
+
+    ns.show(Gauge)
+''')
+
+
+@pytest.fixture(scope="module")
+def gauge(kernel: tuple[KernelManager, BlockingKernelClient],
+          models: dict[str, dict[str, Any]]) -> str:
+    _, kc = kernel
+    msgs = _execute(kc, GAUGE)
+    return next(m["content"]["comm_id"] for m in msgs if m["msg_type"] == "comm_open"
+                and m["content"]["data"]["state"].get("_nb_spec", {}).get("path") == "gauge")
+
+
+def _values(kc: BlockingKernelClient, code: str) -> str:
+    out = _execute(kc, f"print({code})")
+    return "".join(m["content"]["text"] for m in out if m["msg_type"] == "stream").strip()
+
+
+def _update(kc: BlockingKernelClient, comm_id: str, state: dict[str, Any]) -> None:
+    msg = kc.session.msg("comm_msg", {"comm_id": comm_id, "data": {
+        "method": "update", "state": state, "buffer_paths": []}})
+    kc.shell_channel.send(msg)
+
+
+def test_an_update_message_is_validated_like_a_set(kernel: Any, gauge: str) -> None:
+    _, kc = kernel
+    _update(kc, gauge, {"count": "zzz"})
+    seen = _until(kc, lambda m: (_custom(m) or {}).get("type") == "error")
+    assert _custom(seen[-1])["error"]["type"] == "VarTypeError"  # type: ignore[index]
+    snap = [m["content"]["data"]["state"] for m in _drain(kc) + seen
+            if m["msg_type"] == "comm_msg" and m["content"]["data"].get("method") == "update"]
+    assert {"count": 1} in snap  # the view is sent the kernel's value back
+    assert _values(kc, "ns.get_state(Gauge).count, ns.get_state(Gauge).double, "
+                       "kernel_host().widgets['gauge'].count") == "1 2 1"
+    _update(kc, gauge, {"count": 4})
+    _until(kc, lambda m: m["msg_type"] == "comm_msg"
+           and m["content"]["data"].get("state", {}).get("double") == 8)
+    assert _values(kc, "ns.get_state(Gauge).count") == "4"
+    _execute(kc, "ns.get_state(Gauge).count = 1")
+
+
+@pytest.mark.parametrize("trait", ["_nb_spec", "_nb_view", "_nb_children", "_esm", "double"])
+def test_a_client_cannot_rewrite_internal_traits(kernel: Any, gauge: str, trait: str) -> None:
+    _, kc = kernel
+    before = _values(kc, f"repr(kernel_host().widgets['gauge'].{trait})")
+    _update(kc, gauge, {trait: {"path": "shop"} if trait == "_nb_spec" else "alert(1)"})
+    seen = _until(kc, lambda m: (_custom(m) or {}).get("type") == "error")
+    assert _custom(seen[-1])["error"]["type"] == "ReadOnlyVarError"  # type: ignore[index]
+    assert _values(kc, f"repr(kernel_host().widgets['gauge'].{trait})") == before
+    msg_id = next(_ids)  # routing still goes to the model's own state
+    _send(kc, gauge, {"type": "event", "id": msg_id, "handler": "add", "payload": {"text": "x"}})
+    reply = _custom(_until(kc, _reply_to(msg_id))[-1])
+    assert reply is not None and reply["error"]["type"] == "UnknownHandlerError"
+
+
+def test_a_linked_slider_goes_through_validation(kernel: Any, gauge: str) -> None:
+    _, kc = kernel
+    _execute(kc, textwrap.dedent('''
+        from nbstate.jupyter.display import kernel_host
+        slider = ipywidgets.IntSlider(min=0, max=20, value=1)
+        link = ipywidgets.link((slider, "value"), (kernel_host().widgets["gauge"], "count"))
+        slider.value = 15
+    '''))
+    time.sleep(0.3)
+    assert _values(kc, "slider.value, ns.get_state(Gauge).count") == "1 1"
+    _execute(kc, "slider.value = 7")
+    time.sleep(0.3)
+    assert _values(kc, "slider.value, ns.get_state(Gauge).count, ns.get_state(Gauge).double, "
+                       "kernel_host().widgets['gauge'].double") == "7 7 14 14"
+    _execute(kc, "link.unlink(); ns.get_state(Gauge).count = 1")
+
+
+def test_an_interrupted_handler_is_undone_and_answered(kernel: Any, gauge: str) -> None:
+    km, kc = kernel
+    msg_id = next(_ids)
+    _send(kc, gauge, {"type": "event", "id": msg_id, "handler": "spin", "payload": {}})
+    time.sleep(0.5)
+    km.interrupt_kernel()
+    reply = _custom(_until(kc, _reply_to(msg_id))[-1])
+    assert reply is not None and reply["type"] == "error"
+    assert reply["error"]["type"] == "KeyboardInterrupt"
+    assert _values(kc, "ns.get_state(Gauge).count") == "1"
+    ok_id = next(_ids)
+    _send(kc, gauge, {"type": "event", "id": ok_id, "handler": "bump", "payload": {}})
+    assert _custom(_until(kc, _reply_to(ok_id))[-1]) == {"type": "done", "id": ok_id}
+    _execute(kc, "ns.get_state(Gauge).count = 1")

@@ -74,20 +74,6 @@ async def test_whole_var_change_is_a_trait_update_not_a_patch() -> None:
     assert not [m for m in sent["host_basket"] if m["type"] == "patch"]
 
 
-async def test_messages_run_in_seq_order_whatever_the_arrival_order() -> None:
-    host, sent = _host()
-    widget = host.widgets["host_basket"]
-    host._loop = asyncio.get_running_loop()
-    for seq in (3, 1, 2):
-        host._receive(widget, {"type": "event", "id": str(seq), "handler": "record",
-                               "payload": {"entry": f"m{seq}"}, "client": "c", "seq": seq})
-    for _ in range(50):
-        await asyncio.sleep(0.01)
-        if len([m for m in sent["host_basket"] if m["type"] == "done"]) == 3:
-            break
-    assert host.session.snapshot()["host_basket"]["log"] == ["m1", "m2", "m3"]
-
-
 async def test_a_message_from_another_thread_runs_on_the_loop() -> None:
     host, sent = _host()
     widget: StateWidget = host.widgets["host_basket"]
@@ -102,31 +88,127 @@ async def test_a_message_from_another_thread_runs_on_the_loop() -> None:
 
     host._receive = spy  # type: ignore[method-assign]
     thread = threading.Thread(target=host._on_msg, args=(widget, {
-        "type": "event", "id": "t", "handler": "add", "payload": {"fruit": "kiwi"}}, []))
+        "type": "event", "id": 7, "handler": "add", "payload": {"fruit": "kiwi"}}, []))
     thread.start()
     thread.join()
     for _ in range(50):
         await asyncio.sleep(0.01)
-        if any(m.get("id") == "t" for m in sent["host_basket"]):
+        if any(m.get("id") == 7 for m in sent["host_basket"]):
             break
     assert ran_on == [threading.get_ident()]
-    assert {"type": "done", "id": "t"} in sent["host_basket"]
+    assert {"type": "done", "id": 7} in sent["host_basket"]
+
+
+async def _settled(sent: list[dict[str, Any]], count: int) -> None:
+    for _ in range(100):
+        if len(sent) >= count:
+            return
+        await asyncio.sleep(0.01)
 
 
 @pytest.mark.parametrize(("content", "error_type"), [
-    ({"type": "event", "id": "1", "handler": "nope"}, "UnknownHandlerError"),
-    ({"type": "set", "id": "2", "var": "size", "value": 3}, "ReadOnlyVarError"),
-    ({"type": "set", "id": "3", "var": "note"}, "ProtocolError"),
+    ({"type": "event", "id": 1, "handler": "nope"}, "UnknownHandlerError"),
+    ({"type": "set", "id": 2, "var": "size", "value": 3}, "ReadOnlyVarError"),
+    ({"type": "set", "id": 3, "var": "note"}, "ProtocolError"),
     (["not", "an", "object"], "ProtocolError"),
 ])
 async def test_bad_messages_get_errors(content: Any, error_type: str) -> None:
     host, sent = _host()
     before = host.session.snapshot()
-    await host._handle(host.widgets["host_basket"], content)
+    host._receive(host.widgets["host_basket"], content)
+    await _settled(sent["host_basket"], 1)
     reply = sent["host_basket"][-1]
     assert reply["type"] == "error"
     assert reply["error"]["type"] == error_type
     assert host.session.snapshot() == before
+
+
+async def test_routing_ignores_the_spec_a_client_can_write() -> None:
+    host, sent = _host()
+    shelf = host.widgets["host_basket.host_shelf"]
+    shelf._nb_spec = {**shelf._nb_spec, "path": "host_basket"}  # as a rewritten trait would
+    host._receive(shelf, {"type": "event", "id": 1, "handler": "add",
+                          "payload": {"fruit": "fig"}})
+    await _settled(sent["host_basket.host_shelf"], 1)
+    # the shelf inherits `add`: it runs as the shelf's own handler, on the shelf's comm
+    assert sent["host_basket.host_shelf"][-1] == {"type": "done", "id": 1}
+
+
+async def test_an_update_message_is_a_validated_set() -> None:
+    host, sent = _host()
+    widget = host.widgets["host_basket"]
+    widget.set_state({"fruits": ["fig", "plum"]})  # what ipywidgets does with an `update`
+    await _settled(sent["host_basket"], 1)
+    assert host.session.snapshot()["host_basket"]["fruits"] == ["fig", "plum"]
+    assert widget.fruits == ["fig", "plum"] and widget.size == 2
+
+
+async def test_an_invalid_update_snaps_back_and_shows_the_error() -> None:
+    host, sent = _host()
+    widget = host.widgets["host_basket"]
+    resent: list[Any] = []
+    widget.send_state = lambda key=None: resent.append(key)  # type: ignore[method-assign]
+    widget.set_state({"fruits": "zzz"})
+    await _settled(sent["host_basket"], 1)
+    error = sent["host_basket"][-1]
+    assert error["type"] == "error" and error["id"] is None
+    assert error["error"]["type"] == "VarTypeError"
+    assert host.session.snapshot()["host_basket"]["fruits"] == []
+    assert widget.fruits == []
+    assert resent == ["fruits"]  # the frontend is sent the kernel's value again
+    await host.session.dispatch("host_basket.add", {"fruit": "fig"})  # and nothing is wedged
+    assert widget.fruits == ["fig"]
+
+
+@pytest.mark.parametrize("trait", ["size", "_nb_spec", "_nb_view", "_nb_children", "_esm"])
+async def test_a_client_cannot_write_computed_or_internal_traits(trait: str) -> None:
+    host, sent = _host()
+    widget = host.widgets["host_basket"]
+    before = {name: getattr(widget, name) for name in ("size", "_nb_spec", "_nb_view",
+                                                      "_nb_children", "_esm")}
+    resent: list[Any] = []
+    widget.send_state = lambda key=None: resent.append(key)  # type: ignore[method-assign]
+    widget.set_state({trait: "export default { render() { alert(1) } }"})
+    assert sent["host_basket"][-1]["type"] == "error"
+    assert sent["host_basket"][-1]["error"]["type"] == "ReadOnlyVarError"
+    assert {name: getattr(widget, name) for name in before} == before
+    assert resent == [trait]
+
+
+async def test_a_kernel_side_trait_write_is_a_set() -> None:
+    host, sent = _host()
+    widget = host.widgets["host_basket"]
+    widget.note = "typed in a linked widget"  # as ipywidgets.link does
+    await _settled(sent["host_basket"], 0)
+    await asyncio.sleep(0.05)
+    assert host.session.snapshot()["host_basket"]["note"] == "typed in a linked widget"
+    widget.fruits = "not a list"
+    await asyncio.sleep(0.05)
+    assert widget.fruits == []  # refused: back to the session's value
+    assert sent["host_basket"][-1]["error"]["type"] == "VarTypeError"
+
+
+async def test_a_failed_send_is_resynced_and_the_next_event_works() -> None:
+    host, sent = _host()
+    widget = host.widgets["host_basket"]
+    calls = 0
+
+    def flaky(content: Any, buffers: Any = None) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise UnicodeEncodeError("utf-8", "", 0, 1, "a transport failure")
+        sent["host_basket"].append(content)
+
+    widget.send = flaky  # type: ignore[method-assign]
+    resent: list[Any] = []
+    widget.send_state = lambda key=None: resent.append(key)  # type: ignore[method-assign]
+    await host.session.dispatch("host_basket.add", {"fruit": "fig"})  # its patch fails to send
+    assert widget.fruits == ["fig"] and widget.size == 1  # the traits hold the document
+    assert resent and "fruits" in resent[-1]
+    await host.session.dispatch("host_basket.add", {"fruit": "plum"})
+    assert sent["host_basket"][-1]["type"] == "patch"
+    assert widget.fruits == ["fig", "plum"]
 
 
 def test_a_var_named_like_widget_machinery_gets_its_own_trait() -> None:
