@@ -9,7 +9,11 @@ logs the smallest op that reproduces it, with the undo that restores the Python 
 Decisions:
 
 - Values added to a tracked container are validated against the container's item type (from
-  the var's annotation, through pydantic) before anything changes, then wrapped.
+  the var's annotation, through pydantic) before anything changes, then wrapped. A value that
+  will reach a client must also be one JSON can carry (:mod:`nbstate.shapes`); one in a backend
+  var need not.
+- A change of many items (``extend``, ``+=``, a slice, ``update``, ``|=``) is all or nothing:
+  every item is validated before the first is added, so one bad item changes nothing.
 - A JSON array has no set semantics, so any change to a set replaces the set's value (one op).
 - A change that reorders or rewrites a list (``sort``, ``reverse``, a slice) is one ``replace``
   of the whole list; a dict deletion's undo puts the key back where it was in the dict's order.
@@ -31,6 +35,7 @@ from .shapes import ANY, Shape, _field_shape
 from .tracking import (
     _MISSING,
     _SCALAR_TYPES,
+    Place,
     TrackedContainer,
     _emit,
     _is_tracked_object,
@@ -43,6 +48,7 @@ from .tracking import (
     _set_link,
     _unlink,
     _validate,
+    _validate_key,
     plain_type,
     same_value,
     untrack,
@@ -104,10 +110,14 @@ def wrap(value: Any, shape: Shape, parent: _Parent, key: Any, *, within: bool = 
     return node
 
 
-def _adopt(parent: Any, value: Any, key: Any) -> Any:
-    shape = parent._nb_shape if isinstance(parent, (TrackedList, TrackedDict, TrackedSet)) else ANY
-    item = (shape or ANY).item or ANY
-    return wrap(_validate(item, value, parent, key), item, parent, key)
+def _item_shape(node: TrackedContainer) -> Shape:
+    return (node._nb_shape or ANY).item or ANY
+
+
+def _adopt(parent: TrackedContainer, value: Any, key: Any, place: Place | None) -> Any:
+    """``value`` validated as an item of ``parent`` (at ``place``) and tracked at ``key``."""
+    item = _item_shape(parent)
+    return wrap(_validate(item, value, parent, key, place), item, parent, key)
 
 
 # --------------------------------------------------------------------------- list
@@ -122,13 +132,20 @@ class TrackedList(TrackedContainer, list[Any]):
 
     def append(self, value: Any) -> None:
         place = _locate(self)
-        value = _adopt(self, value, len(self))
+        value = _adopt(self, value, len(self), place)
         list.append(self, value)
         _emit("add", ("-",), value, functools.partial(_list_pop_last, self), place)
 
     def extend(self, values: Iterable[Any]) -> None:
-        for v in list(values):
-            self.append(v)
+        """All or nothing: every item is validated before the first is added."""
+        place = _locate(self)
+        item = _item_shape(self)
+        start = len(self)
+        checked = [_validate(item, v, self, start + i, place) for i, v in enumerate(list(values))]
+        for v in checked:
+            v = wrap(v, item, self, len(self))
+            list.append(self, v)
+            _emit("add", ("-",), v, functools.partial(_list_pop_last, self), place)
 
     def __iadd__(self, values: Iterable[Any]) -> TrackedList:  # type: ignore[misc]
         self.extend(values)
@@ -137,7 +154,7 @@ class TrackedList(TrackedContainer, list[Any]):
     def insert(self, index: SupportsIndex, value: Any) -> None:
         i = _clamp(int(index), len(self))
         place = _locate(self)
-        value = _adopt(self, value, i)
+        value = _adopt(self, value, i, place)
         list.insert(self, i, value)
         _emit("add", (i,), value, functools.partial(_list_del, self, i), place)
 
@@ -178,7 +195,7 @@ class TrackedList(TrackedContainer, list[Any]):
         if not 0 <= i < len(self):
             raise IndexError("list assignment index out of range")
         place = _locate(self)
-        value = _adopt(self, value, i)
+        value = _adopt(self, value, i, place)
         old = list.__getitem__(self, i)
         if same_value(old, value):
             return
@@ -199,19 +216,27 @@ class TrackedList(TrackedContainer, list[Any]):
         return self
 
     def _replace_all(self, items: list[Any]) -> None:
-        """A change that reorders or rewrites the list: one ``replace`` of the whole list."""
+        """A change that reorders or rewrites the list: one ``replace`` of the whole list.
+
+        All or nothing: every new item is validated before any is tracked or the list changes.
+        """
         if len(items) == len(self) and all(a is b for a, b in zip(items, self, strict=True)):
             return  # nothing moved (sorting a sorted list, an empty slice deletion)
         place = _locate(self)
+        item = _item_shape(self)
         members = {id(v) for v in self}
         seen: set[int] = set()
-        new = []
+        # None: the member itself, kept where it is; else (the validated new item,)
+        kept: list[tuple[Any] | None] = []
         for i, v in enumerate(items):
-            if id(v) in members and id(v) not in seen and type(v) not in _SCALAR_TYPES:
-                seen.add(id(v))
-                new.append(v)
+            if id(v) in members and (type(v) in _SCALAR_TYPES or id(v) not in seen):
+                if type(v) not in _SCALAR_TYPES:
+                    seen.add(id(v))  # a node kept once; a second place gets a copy
+                kept.append(None)
             else:
-                new.append(_adopt(self, untrack(v), i))
+                kept.append((_validate(item, untrack(v), self, i, place),))
+        new = [v if k is None else wrap(k[0], item, self, i)
+               for i, (v, k) in enumerate(zip(items, kept, strict=True))]
         old = list(self)
         list.__setitem__(self, slice(None), new)
         entry = _emit("replace", (), self, functools.partial(_list_restore, self, old), place)
@@ -262,7 +287,11 @@ class TrackedDict(TrackedContainer, dict[Any, Any]):
 
     def __setitem__(self, key: Any, value: Any) -> None:
         place = _locate(self)
-        value = _adopt(self, value, key)
+        _validate_key(key, self, place)
+        self._store(key, _adopt(self, value, key, place), place)
+
+    def _store(self, key: Any, value: Any, place: Place | None) -> None:
+        """Set ``key`` to a validated, tracked ``value``: an ``add`` or a ``replace``."""
         old = dict.get(self, key, _MISSING)
         if same_value(old, value):
             return
@@ -302,8 +331,15 @@ class TrackedDict(TrackedContainer, dict[Any, Any]):
         return dict.__getitem__(self, key)
 
     def update(self, *args: Any, **kwargs: Any) -> None:
+        """All or nothing: every key and value is validated before the first is set."""
+        place = _locate(self)
+        item = _item_shape(self)
+        checked = []
         for k, v in dict(*args, **kwargs).items():
-            self[k] = v
+            _validate_key(k, self, place)
+            checked.append((k, _validate(item, v, self, k, place)))
+        for k, v in checked:
+            self._store(k, wrap(v, item, self, k), place)
 
     def __ior__(self, other: Any) -> TrackedDict:  # type: ignore[misc]
         self.update(other)
@@ -361,11 +397,12 @@ def _set_mutator(name: str) -> Callable[..., Any]:
 
     def mutate(self: TrackedSet, *args: Any) -> Any:
         place = _locate(self)
-        item = (self._nb_shape or ANY).item or ANY
+        item = _item_shape(self)
         if name == "add":
-            args = (_validate(item, args[0], self, "-"),)
-        elif name in _SET_ADDS and item.adapter is not None:
-            args = tuple({_validate(item, v, self, "-") for v in arg} for arg in args)
+            args = (_validate(item, args[0], self, "-", place),)
+        elif name in _SET_ADDS and (item.adapter is not None or item.check is not None):
+            # all or nothing: every item of every argument first
+            args = tuple({_validate(item, v, self, "-", place) for v in arg} for arg in args)
         before = set(self)
         result = method(self, *args)
         if before != set(self):

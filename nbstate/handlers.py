@@ -20,6 +20,7 @@ from typing import Any, TypeVar, overload
 import pydantic
 
 from .errors import PayloadError
+from .shapes import Check, NotJSON, cap, excerpt, explain, explain_json, travel_check, type_name
 
 __all__ = ["EventHandler", "EventSpec", "HandlerRef", "event", "is_handler_function"]
 
@@ -63,7 +64,7 @@ class EventHandler:
     @functools.cached_property
     def payload_model(self) -> type[pydantic.BaseModel]:
         """A pydantic model of the handler's parameters, from its type hints."""
-        hints = typing.get_type_hints(self.fn)
+        hints = self._hints  # with Annotated constraints: Field(ge=1) must hold
         fields: dict[str, Any] = {}
         for p in self.params:
             if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
@@ -73,41 +74,77 @@ class EventHandler:
         return pydantic.create_model(
             f"{self.name}_payload", __config__=pydantic.ConfigDict(extra="forbid"), **fields)
 
+    @functools.cached_property
+    def _hints(self) -> dict[str, Any]:
+        return typing.get_type_hints(self.fn, include_extras=True)
+
+    @functools.cached_property
+    def _checks(self) -> list[tuple[str, Check]]:
+        """The JSON checks of the parameters whose values may need one (not ``int``s)."""
+        checks = []
+        for p in self.params:
+            check = travel_check(self._hints.get(p.name, Any))
+            if check is not None and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                checks.append((p.name, check))
+        return checks
+
     def validate(self, handler_path: str, payload: Any) -> dict[str, Any]:
         """Keyword arguments for the handler from a JSON payload object.
 
+        Only ``None`` means "no parameters": any other value that is not an object (``0``,
+        ``""``, ``false``, ``[]``) is refused, not taken as empty.
+
         Raises:
             PayloadError: the payload is not an object, has unknown keys, misses a required
-                parameter or has a value of the wrong type. The handler must not run.
+                parameter, has a value of the wrong type or one JSON cannot carry (a string
+                with a lone surrogate, NaN, ±Infinity). The message names ``handler.param`` in
+                plain words (``shop.add.qty must be ≥ 1, got 0``); ``detail`` and
+                ``__cause__`` keep pydantic's errors. The handler must not run.
         """
         if payload is None:
             payload = {}
         if not isinstance(payload, dict):
-            raise PayloadError(f"payload of {handler_path} must be an object of parameters, "
-                               f"got {type(payload).__name__}")
+            raise PayloadError(cap(
+                f"the payload of {handler_path} must be an object of parameters "
+                f"({self._signature_text(handler_path)}), got {excerpt(payload)} "
+                f"({type(payload).__name__})"))
         if not self.params:
             if payload:
-                raise PayloadError(f"{handler_path} takes no parameters, got "
-                                   f"{sorted(payload)}; send an empty payload")
+                raise PayloadError(cap(f"{handler_path} takes no parameters, got "
+                                       f"{excerpt(sorted(payload, key=str))}; send an empty "
+                                       "payload"))
             return {}
         try:
             model = self.payload_model.model_validate(payload)
         except pydantic.ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(x) for x in e['loc']) or 'payload'}: {e['msg']}"
-                for e in exc.errors()[:5])
-            expected = ", ".join(self.describe_params())
-            raise PayloadError(f"bad payload for {handler_path}({expected}): {problems}") from None
-        return {name: getattr(model, name) for name in type(model).model_fields}
+            message = explain(handler_path, exc)
+            if any(e["type"] in ("missing", "extra_forbidden") for e in exc.errors()):
+                message = cap(f"{message}; it takes {self._signature_text(handler_path)}")
+            raise PayloadError(message, detail=exc.errors()) from exc
+        kwargs = {name: getattr(model, name) for name in type(model).model_fields}
+        for name, check in self._checks:
+            if name not in payload:
+                continue  # a default came from the code, not from a client
+            try:
+                check(kwargs[name])
+            except NotJSON as problem:
+                raise PayloadError(explain_json(f"{handler_path}.{name}", problem),
+                                   detail=[problem.detail(kwargs[name])]) from None
+        return kwargs
 
     def describe_params(self) -> list[str]:
-        hints = typing.get_type_hints(self.fn)
+        """``name: type`` of each parameter, and its default: ``["qty: int", "note: str = ''"]``."""
         out = []
         for p in self.params:
-            hint = hints.get(p.name)
-            text = p.name if hint is None else f"{p.name}: {getattr(hint, '__name__', hint)}"
+            hint = self._hints.get(p.name)
+            text = p.name if hint is None else f"{p.name}: {type_name(hint)}"
+            if p.default is not inspect.Parameter.empty:
+                text += f" = {excerpt(p.default)}"
             out.append(text)
         return out
+
+    def _signature_text(self, handler_path: str) -> str:
+        return f"{handler_path}({', '.join(self.describe_params())})"
 
 
 class HandlerRef:
@@ -126,7 +163,8 @@ class HandlerRef:
     def __call__(self, *args: Any, **kwargs: Any) -> EventSpec:
         params = [p.name for p in self.handler.params]
         if len(args) > len(params):
-            raise PayloadError(f"{self.path} takes {len(params)} arguments, got {len(args)}")
+            raise PayloadError(f"{self.path} takes {len(params)} arguments, got {len(args)}; it "
+                               f"takes {self.handler._signature_text(self.path)}")
         payload = dict(zip(params, args, strict=False))
         payload.update(kwargs)
         return EventSpec(self.path, payload)

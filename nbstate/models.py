@@ -78,7 +78,7 @@ def _tracked_class(cls: type) -> type:
             base_setattr(self, name, value)
             return
         place = _locate(self)
-        value = wrap(_validate(shape, value, self, name), shape, self, name)
+        value = wrap(_validate(shape, value, self, name, place), shape, self, name)
         old = self.__dict__.get(name, _MISSING)
         if same_value(old, value):
             return

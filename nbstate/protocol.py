@@ -147,7 +147,9 @@ def encode(value: Any) -> Any:
     """Return ``value`` as JSON-ready Python data (dict, list, str, int, float, bool, None).
 
     Encoding goes through pydantic, so datetimes, dates, Decimals, UUIDs, Enums, pydantic models
-    and dataclasses take pydantic's JSON forms. Sets become lists.
+    and dataclasses take pydantic's JSON forms. Sets become lists. NaN, ±Infinity and strings
+    with lone surrogates pass through as they are: what JSON cannot carry is refused where it
+    enters a state (:mod:`nbstate.shapes`), not here.
 
     Raises:
         pydantic_core.PydanticSerializationError: the value has no JSON form.

@@ -29,11 +29,22 @@ from collections.abc import Callable
 from typing import Any, ClassVar, SupportsIndex
 
 import pydantic
+import pydantic_core
 
 from .changes import Entry, Root, Undo
 from .errors import VarTypeError
 from .protocol import encode, pointer
-from .shapes import Shape
+from .shapes import (
+    NotJSON,
+    Shape,
+    cap,
+    check_any,
+    check_str,
+    explain,
+    explain_json,
+    location,
+    no_json_form,
+)
 
 __all__ = [
     "Place",
@@ -214,8 +225,18 @@ def _emit(op: str, keys: tuple[str | int, ...], value: Any, undo: Undo,
     if op != "remove":
         try:
             entry["value"] = encode(value)
-        except Exception:
-            undo()  # a value with no JSON form: the change must not stay without its undo
+            if whole is not None:
+                # what enters is checked before; a model sent whole goes through its own
+                # serializers, which may still make what JSON cannot carry
+                check_any(entry["value"])
+        except Exception as exc:
+            undo()  # the change must not stay without its undo
+            if isinstance(exc, NotJSON):
+                raise VarTypeError(explain_json(location(tokens[0], tokens[1:]), exc),
+                                   detail=[exc.detail(value)]) from None
+            if isinstance(exc, (pydantic_core.PydanticSerializationError, UnicodeError)):
+                raise VarTypeError(cap(f"{location(tokens[0], tokens[1:])}: "
+                                       f"{no_json_form(value, exc)}")) from exc
             raise
     # An op on a list item, or an add to a list, is not stable: later ops can shift its index.
     return root.record(
@@ -327,21 +348,61 @@ def _copy_attr(v: Any) -> Any:
     return None if v is None else type(v)(v)
 
 
-def _validate(shape: Shape, value: Any, node: Any, key: Any) -> Any:
-    """``shape.validate(value)`` for ``node[key]``; a failure names the var and the place."""
+def _validate(shape: Shape, value: Any, node: Any, key: Any, place: Place | None) -> Any:
+    """``shape.validate(value)`` for ``node[key]``, where ``node`` sits at ``place`` (from
+    :func:`_locate`); a failure names the var and the place inside it.
+
+    A value that will reach a client (``place`` has a path) must also be one JSON can carry; one
+    that stays on the server (in a backend var, or in a node out of every state) need not.
+
+    Raises:
+        VarTypeError: with pydantic's errors as its ``detail``.
+    """
     try:
-        return shape.validate(value)
+        return shape.validate(value, place is not None and place[1] is not None)
     except pydantic.ValidationError as exc:
-        place = _locate(node, whole_values=False)
-        tokens = place[1] if place is not None else None
-        where = "a var" if tokens is None else f"{tokens[0]}.{tokens[1]}"
-        inner = pointer(*(tokens or ())[2:], str(key))
-        details = "; ".join(e["msg"] for e in exc.errors()[:3])
-        raise VarTypeError(
-            f"{where} at {inner} cannot hold {_short_repr(value)} ({type(value).__name__}): "
-            f"{details}") from None
+        raise VarTypeError(explain(_where(node, key), exc, shape.annotation),
+                           detail=exc.errors()) from exc
+    except NotJSON as exc:
+        raise VarTypeError(explain_json(_where(node, key), exc),
+                           detail=[exc.detail(value)]) from None
 
 
-def _short_repr(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+def _validate_key(key: Any, node: Any, place: Place | None) -> None:
+    """A dict key that will reach a client must be one JSON can carry (no lone surrogate)."""
+    if type(key) is str and not key.isascii() and place is not None and place[1] is not None:
+        try:
+            check_str(key)
+        except NotJSON as exc:
+            raise VarTypeError(cap(f"{_where(node, None)}: a key {exc.reason}"),
+                               detail=[exc.detail(key)]) from None
+
+
+def _where(node: Any, key: Any) -> str:
+    """``state.var[3].name``: where ``node[key]`` is, for a message (``key`` ``None``: the node;
+    ``"-"``: an item of a set)."""
+    place = _locate(node, whole_values=False)
+    root: Any = place[0] if place is not None else None
+    while isinstance(root, _Removed):
+        root = root.root
+    var_key = getattr(getattr(root, "var", None), "key", None)  # a backend var's has no tokens
+    tokens = place[1] if place is not None else None
+    if tokens is not None:
+        var = f"{tokens[0]}.{tokens[1]}"
+    elif isinstance(var_key, tuple) and len(var_key) == 2:
+        var = f"{var_key[0]}.{var_key[1]}"
+    else:
+        var = "a value"
+    inner: list[Any] = []  # the raw keys: list indices stay ints, so they read as [3]
+    child = node
+    while True:
+        parent, at = _link_of(child)
+        if not (isinstance(parent, TrackedContainer) or _is_tracked_object(parent)):
+            break
+        inner.append(at)
+        child = parent
+    inner.reverse()
+    if key not in (None, "-"):
+        inner.append(key)
+    where = location(var, inner)
+    return f"an item of {where}" if key == "-" else where

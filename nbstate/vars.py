@@ -3,8 +3,13 @@
 - A **base var** is an annotated public field. Reads return the tracked value; assignments are
   validated by pydantic (lax mode, as a pydantic model with ``validate_assignment`` would), an
   equal value is a no-op, and a change is logged as a ``replace`` op.
+- A base var holds only what JSON can carry to a browser: a string with a lone surrogate, NaN
+  or ±Infinity, or an object with no JSON form is refused (:class:`~nbstate.VarTypeError`)
+  where it enters, by assignment or into a container or model inside the var, with nothing
+  changed (checks in :mod:`nbstate.shapes`).
 - A **backend var** (``_name``) is validated and rolled back like a base var but never reaches a
-  client.
+  client, so it is not checked for JSON (NaN, a lone surrogate or an object of an ``Any`` var
+  may stay on the server); its type is still validated.
 - A **computed var** (``@computed``) is derived. Its dependencies are the vars (and other
   computed vars) it *read* the last time it ran, recorded at run time, so attribute reads through
   helper methods, properties, comprehensions, lambdas and parent states are all seen. A
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import typing
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
@@ -28,7 +34,7 @@ import pydantic
 from .containers import wrap
 from .errors import ComputedVarError, ReadOnlyVarError, VarTypeError
 from .protocol import encode
-from .shapes import Shape, shape_of
+from .shapes import NotJSON, Shape, explain, explain_json, shape_of, surrogate
 
 if TYPE_CHECKING:
     from .state import State
@@ -81,22 +87,26 @@ class BaseVar(Generic[T]):
         state._nb_session._assign(state, self, value)
 
     def validate(self, state_path: str, value: Any) -> Any:
-        """Validate ``value`` for this var.
+        """Validate ``value`` for this var; a base var also refuses what JSON cannot carry.
 
         Raises:
-            VarTypeError: naming ``state path.var``, the expected type and the value.
+            VarTypeError: naming ``state path.var`` and what is wrong, in plain words
+                (``todo.step must be ≥ 1, got 0``, ``todo.ratio: NaN is not JSON; …``); its
+                ``detail`` (and ``__cause__``) keeps pydantic's errors.
         """
-        if type(value) is self.exact:
-            return value
+        kind = type(value)
+        if kind is self.exact and (kind is int or kind is bool or not self.synced or (
+                (value.isascii() or surrogate(value) is None) if kind is str
+                else math.isfinite(value))):
+            return value  # pydantic would return it as it is
         try:
-            return self.shape.validate(value)
+            return self.shape.validate(value, self.synced)
         except pydantic.ValidationError as exc:
-            details = "; ".join(e["msg"] for e in exc.errors()[:3])
-            raise VarTypeError(
-                f"{state_path}.{self.name} expects {type_name(self.annotation)}, got "
-                f"{_short_repr(value)} ({type(value).__name__}): {details}. Assign a value of "
-                f"type {type_name(self.annotation)}."
-            ) from None
+            raise VarTypeError(explain(f"{state_path}.{self.name}", exc, self.annotation),
+                               detail=exc.errors()) from exc
+        except NotJSON as exc:
+            raise VarTypeError(explain_json(f"{state_path}.{self.name}", exc),
+                               detail=[exc.detail(value)]) from None
 
     def initial(self, state_path: str) -> Any:
         """A fresh, validated copy of the default for a new instance."""
@@ -110,17 +120,6 @@ class BackendVar(BaseVar[T]):
     """Descriptor of a backend var: server-side only, never serialised to a client."""
 
     synced = False
-
-
-def type_name(annotation: Any) -> str:
-    if isinstance(annotation, type) and not typing.get_args(annotation):
-        return annotation.__name__
-    return repr(annotation).replace("typing.", "")
-
-
-def _short_repr(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 @dataclasses.dataclass(eq=False)

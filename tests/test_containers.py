@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import nbstate as ns
 from nbstate.containers import TrackedDict, TrackedList, TrackedSet
 from nbstate.testing import StateClient
 from nbstate.tracking import untrack
@@ -177,3 +178,112 @@ async def test_rollback_restores_dict_order() -> None:
         ACTION[:] = [delete]
         await client.dispatch("ch_box.apply_then_fail")
         assert list(box.d) == order
+
+
+LONE = json.loads('"x\\ud800"')  # a lone surrogate, as a browser's JSON.stringify sends it
+NAN = float("nan")
+
+NOT_JSON: list[tuple[str, Callable[[Any], Any], str]] = [
+    ("append", lambda s: s.items.append(LONE), "ch_box.items[3]: contains a lone surrogate"),
+    ("insert", lambda s: s.items.insert(0, LONE), "ch_box.items[0]: contains a lone surrogate"),
+    ("setitem", lambda s: s.items.__setitem__(1, LONE), "ch_box.items[1]: contains"),
+    ("dict value", lambda s: s.rows[0].__setitem__("n", LONE),
+     "ch_box.rows[0].n must be valid Unicode text"),
+    ("dict key", lambda s: s.d.__setitem__(LONE, 1), "ch_box.d: a key contains a lone surrogate"),
+    ("set add", lambda s: s.tags.add(LONE), "an item of ch_box.tags: contains a lone surrogate"),
+    ("set update", lambda s: s.tags.update(["ok", LONE]), "an item of ch_box.tags: contains"),
+    ("list at depth", lambda s: s.model.inner.tags.append(LONE),
+     "ch_box.model.inner.tags[0]: contains a lone surrogate"),
+    ("dict of models", lambda s: s.model.by_name.__setitem__("k", {"tags": [LONE]}),
+     "ch_box.model.by_name.k.tags[0]: contains a lone surrogate"),
+    ("dataclass list", lambda s: s.pair.notes.append(LONE), "ch_box.pair.notes[0]: contains"),
+    ("any: NaN", lambda s: s.anything.append(NAN), "ch_box.anything[1]: NaN is not JSON"),
+    ("any: lax inf", lambda s: s.anything.append({"v": [float("inf")]}),
+     "ch_box.anything[1].v[0]: Infinity is not JSON"),
+    ("any: no JSON form", lambda s: s.anything.append(object()),
+     "ch_box.anything[1]: a object has no JSON form"),
+    ("any dict", lambda s: s.anything.__setitem__(0, {"k": float("-inf")}),
+     "ch_box.anything[0].k: -Infinity is not JSON"),
+    ("any dict of text", lambda s: s.anything.__setitem__(0, {"k": ["ok", LONE]}),
+     "ch_box.anything[0].k[1]: contains a lone surrogate"),
+]
+
+
+@pytest.mark.parametrize(("action", "message"), [
+    pytest.param(a, m, id=n) for n, a, m in NOT_JSON])
+async def test_items_json_cannot_carry_are_refused(action: Callable[[Any], Any],
+                                                   message: str) -> None:
+    client = StateClient(ChBox)
+    box = client.session.get_state(ChBox)
+    box.anything = [0]
+    client.session.flush()
+    before = client.session.snapshot()
+    ACTION[:] = [action]
+    await client.dispatch("ch_box.apply")
+    assert client.errors[0]["type"] == "VarTypeError"
+    assert client.errors[0]["message"].startswith(message)
+    assert client.errors[0]["message"].encode("utf-8")  # the error itself can travel
+    assert client.session.snapshot() == before
+    with pytest.raises(ns.VarTypeError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        action(box)  # in cell code: refused where it enters, nothing changed
+    assert client.session.flush() is None
+    assert client.session.snapshot() == before
+
+
+def _catching(change: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``change`` in a handler that catches the error and returns normally."""
+    def action(s: Any) -> None:
+        with pytest.raises(ns.VarTypeError):
+            change(s)
+    return action
+
+
+BULK: list[tuple[str, Callable[[Any], Any]]] = [
+    ("extend", lambda s: s.items.extend(["d", "e", None])),
+    ("extend a generator", lambda s: s.nums.extend(n for n in (4, 5, "x"))),
+    ("extend surrogate", lambda s: s.items.extend(["d", LONE])),
+    ("iadd", lambda s: s.items.__iadd__(["d", 1.5])),
+    ("iadd on the var", lambda s: setattr(s, "items", s.items.__iadd__(["d", None]))),
+    ("slice set", lambda s: s.items.__setitem__(slice(0, 1), ["x", None])),
+    ("slice set extended", lambda s: s.nums.__setitem__(slice(None, None, 2), [9, "z"])),
+    ("dict update", lambda s: s.d.update({"z": 3, "w": "bad"})),
+    ("dict update kwargs", lambda s: s.d.update({"z": 3}, w="bad")),
+    ("dict update key", lambda s: s.d.update({"z": 3, LONE: 4})),
+    ("dict ior", lambda s: s.d.__ior__({"z": 3, "x": 5, "w": None})),
+    ("set update", lambda s: s.tags.update({"ok"}, [2])),
+    ("set ior", lambda s: s.tags.__ior__({"ok", 3})),
+    ("set symmetric update", lambda s: s.tags.symmetric_difference_update(["q", None])),
+    ("models in a list", lambda s: s.model.by_name.update(a={"n": 1}, b={"n": "x"})),
+]
+
+
+@pytest.mark.parametrize("change", actions([(n, a, []) for n, a in BULK]))
+async def test_bulk_changes_are_all_or_nothing(change: Callable[[Any], Any]) -> None:
+    client = StateClient(ChBox)
+    box = client.session.get_state(ChBox)
+    before = client.session.snapshot(), untrack(box._nb_values)
+    ACTION[:] = [_catching(change)]
+    await client.dispatch("ch_box.apply")  # in a handler that goes on after the error
+    assert not client.errors
+    assert client.deltas == []
+    assert (client.session.snapshot(), untrack(box._nb_values)) == before
+    with pytest.raises(ns.VarTypeError):
+        change(box)  # in cell code
+    assert client.session.flush() is None
+    assert (client.session.snapshot(), untrack(box._nb_values)) == before
+
+
+async def test_bulk_changes_still_send_one_op_per_item() -> None:
+    _, ops = await run(lambda s: (s.nums.extend([7, "8"]), s.d.update(z="9", x=1)))
+    assert ops == [{"op": "add", "path": f"{P}/nums/-", "value": 7},
+                   {"op": "add", "path": f"{P}/nums/-", "value": 8},
+                   {"op": "add", "path": f"{P}/d/z", "value": 9}]
+
+
+async def test_backend_containers_are_not_checked_for_json() -> None:
+    client = StateClient(ChBox)
+    box = client.session.get_state(ChBox)
+    box._secret.append(1)
+    with pytest.raises(ns.VarTypeError, match=r"ch_box\._secret\[1\] must be an integer"):
+        box._secret.append("x")
+    assert box._secret == [1]

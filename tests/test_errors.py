@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 import nbstate as ns
@@ -39,3 +41,15 @@ def test_event_handler_error_names_handler_type_and_message() -> None:
                                                                  "bad input")
     assert str(exc).startswith("event handler 'todo.add' raised ValueError: bad input")
     assert isinstance(exc, RuntimeError)
+
+
+@pytest.mark.parametrize("error", [ns.VarTypeError, ns.PayloadError])
+def test_validation_errors_keep_their_detail(error: type[ns.VarTypeError]) -> None:
+    problems = [{"type": "greater_than_equal", "loc": ("step",), "msg": "…", "input": 0}]
+    exc = error("todo.step must be ≥ 1, got 0", detail=problems)
+    assert str(exc) == "todo.step must be ≥ 1, got 0"
+    assert exc.detail == problems
+    assert error("plain").detail == []
+    assert isinstance(exc, TypeError)
+    copy = pickle.loads(pickle.dumps(exc))
+    assert (type(copy), str(copy), copy.detail) == (error, str(exc), problems)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import math
 import types
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Optional
 
 import pydantic
 import pytest
@@ -119,14 +121,17 @@ def test_payload_builds_models() -> None:
 
 
 @pytest.mark.parametrize(("handler", "payload", "fragment"), [
-    ("typed", {}, "n: Field required"),
-    ("typed", {"n": "many"}, "n: Input should be a valid integer"),
-    ("typed", {"n": 1, "other": 2}, "other: Extra inputs are not permitted"),
+    ("typed", {}, "hd_form.typed.n is required; it takes hd_form.typed(n: int, text: str = 'd', "
+                  "flag: bool = False)"),
+    ("typed", {"n": "many"}, "hd_form.typed.n must be an integer, got 'many'"),
+    ("typed", {"n": 1, "other": 2}, "hd_form.typed.other is not expected; it takes"),
     ("typed", [1], "must be an object"),
     ("typed", "n=1", "must be an object"),
     ("plain", {"x": 1}, "takes no parameters"),
-    ("rich", {"point": {"x": "a"}, "mode": "c", "tags": "t"}, "point.x"),
-    ("rich", {"point": {"x": 1}, "mode": "c", "tags": []}, "mode"),
+    ("rich", {"point": {"x": "a"}, "mode": "c", "tags": "t"},
+     "hd_form.rich.point.x must be an integer, got 'a'; hd_form.rich.mode must be 'a' or 'b', "
+     "got 'c'; and 1 more"),
+    ("rich", {"point": {"x": 1}, "mode": "c", "tags": []}, "hd_form.rich.mode must be 'a' or 'b'"),
 ])
 def test_payload_validation_rejects(handler: str, payload: Any, fragment: str) -> None:
     method = HdForm.__nbstate_handlers__[handler]
@@ -139,12 +144,12 @@ def test_payload_validation_rejects(handler: str, payload: Any, fragment: str) -
 
 def test_payload_error_lists_the_parameters() -> None:
     method = HdForm.__nbstate_handlers__["typed"]
-    with pytest.raises(ns.PayloadError, match=r"typed\(n: int, text: str, flag: bool\)"):
-        method.validate("hd_form.typed", {"n": "x"})
+    with pytest.raises(ns.PayloadError, match=r"typed\(n: int, text: str = 'd', flag: bool = "):
+        method.validate("hd_form.typed", {"n": 1, "x": 2})
 
 
 @pytest.mark.parametrize(("payload", "fragment"), [
-    ({"n": "x"}, "valid integer"), ({"nn": 1}, "Extra inputs"), ({}, "Field required")])
+    ({"n": "x"}, "must be an integer"), ({"nn": 1}, "nn is not expected"), ({}, "is required")])
 async def test_bad_payload_does_not_run_the_handler(payload: dict[str, Any], fragment: str) -> None:
     client = StateClient(HdForm)
     await client.dispatch("hd_form.typed", payload)
@@ -182,3 +187,112 @@ def test_handler_keeps_docstring() -> None:
             """Go somewhere."""
 
     assert HdDocumented.__nbstate_handlers__["go"].__doc__ == "Go somewhere."
+
+
+class HdShop(ns.State):
+    log: list[Any] = []
+
+    def add(self, qty: Annotated[int, pydantic.Field(ge=1, le=99)], note: str = "") -> None:
+        self.log.append([qty, note])
+
+    def measure(self, value: float, values: list[float] = [],  # noqa: B006
+                label: Optional[str] = None) -> None:  # noqa: UP045
+        self.log.append([value, values, label])
+
+    def anything(self, data: Any = None) -> None:
+        self.log.append(data)
+
+    def nothing(self) -> None:
+        self.log.append("nothing")
+
+
+def _shop(name: str) -> EventHandler:
+    handler: EventHandler = HdShop.__nbstate_handlers__[name]
+    return handler
+
+
+@pytest.mark.parametrize(("payload", "message"), [
+    ({"qty": 0}, "hd_shop.add.qty must be ≥ 1, got 0"),
+    ({"qty": 100}, "hd_shop.add.qty must be ≤ 99, got 100"),
+    ({"qty": "two"}, "hd_shop.add.qty must be an integer, got 'two'"),
+    ({"qty": 1, "note": 5}, "hd_shop.add.note must be a string, got 5"),
+])
+def test_payload_errors_say_the_constraint_in_plain_words(payload: dict[str, Any],
+                                                          message: str) -> None:
+    with pytest.raises(ns.PayloadError) as info:
+        _shop("add").validate("hd_shop.add", payload)
+    assert str(info.value) == message
+    assert isinstance(info.value.__cause__, pydantic.ValidationError)
+    assert info.value.detail[0]["loc"] == (list(payload)[-1],)
+
+
+def test_payload_error_messages_stay_short() -> None:
+    with pytest.raises(ns.PayloadError) as info:
+        _shop("add").validate("hd_shop.add", {"qty": "9" * 1_000_000, "note": ["x"] * 100_000})
+    assert len(str(info.value)) <= 300
+    with pytest.raises(ns.PayloadError) as info:
+        _shop("nothing").validate("hd_shop.nothing", {f"k{i}": i for i in range(100_000)})
+    assert len(str(info.value)) <= 300
+
+
+LONE = json.loads('"a\\ud83db"')  # half an emoji, as a browser's JSON.stringify sends it
+
+
+@pytest.mark.parametrize(("handler", "payload", "message"), [
+    ("add", {"qty": 1, "note": LONE}, "hd_shop.add.note: contains a lone surrogate \\ud83d at "
+                                      "index 1"),
+    ("measure", {"value": float("nan")}, "hd_shop.measure.value: NaN is not JSON"),
+    ("measure", {"value": "nan"}, "hd_shop.measure.value: NaN is not JSON"),
+    ("measure", {"value": "-Infinity"}, "hd_shop.measure.value: -Infinity is not JSON"),
+    ("measure", {"value": 1, "values": [1, "inf"]}, "hd_shop.measure.values[1]: Infinity is "),
+    ("measure", {"value": 1, "label": LONE}, "hd_shop.measure.label: contains a lone surrogate"),
+    ("anything", {"data": {"k": [1, float("inf")]}}, "hd_shop.anything.data.k[1]: Infinity"),
+    ("anything", {"data": {LONE: 1}}, "hd_shop.anything.data: a key contains a lone surrogate"),
+    ("anything", json.loads('{"data": NaN}'), "hd_shop.anything.data: NaN is not JSON"),
+])
+async def test_payload_values_json_cannot_carry_are_refused(handler: str, payload: Any,
+                                                            message: str) -> None:
+    with pytest.raises(ns.PayloadError) as info:
+        _shop(handler).validate(f"hd_shop.{handler}", payload)
+    assert str(info.value).startswith(message)
+    assert info.value.detail[0]["type"] == "not_json"
+    client = StateClient(HdShop)
+    await client.dispatch(f"hd_shop.{handler}", payload)
+    assert client.errors[0]["type"] == "PayloadError"
+    assert client.errors[0]["message"].encode("utf-8")  # the error itself can travel
+    assert client.session.get_state(HdShop).log == []
+
+
+@pytest.mark.parametrize("payload", [0, "", False, [], 1, "x", True, [1], 0.0])
+def test_only_none_means_an_empty_payload(payload: Any) -> None:
+    for name in ("nothing", "anything"):
+        with pytest.raises(ns.PayloadError, match=f"hd_shop.{name} must be an object"):
+            _shop(name).validate(f"hd_shop.{name}", payload)
+    assert _shop("nothing").validate("hd_shop.nothing", None) == {}
+    assert _shop("anything").validate("hd_shop.anything", None) == {"data": None}
+
+
+@pytest.mark.parametrize("payload", [0, "", False, []])
+async def test_falsy_payloads_do_not_run_the_handler(payload: Any) -> None:
+    client = StateClient(HdShop)
+    with pytest.raises(ns.PayloadError):
+        await client.session.dispatch("hd_shop.nothing", payload)
+    assert client.session.get_state(HdShop).log == []
+
+
+def test_parameters_are_described_readably() -> None:
+    assert _shop("add").describe_params() == ["qty: int", "note: str = ''"]
+    assert _shop("measure").describe_params() == [
+        "value: float", "values: list[float] = []", "label: str | None = None"]
+    assert _shop("anything").describe_params() == ["data: Any = None"]
+
+
+def test_defaults_are_not_checked_as_payload() -> None:
+    class HdDefaults(ns.State):
+        def go(self, x: float = float("nan")) -> None:
+            pass
+
+    handler = HdDefaults.__nbstate_handlers__["go"]
+    assert math.isnan(handler.validate("hd_defaults.go", {})["x"])
+    with pytest.raises(ns.PayloadError, match="NaN is not JSON"):
+        handler.validate("hd_defaults.go", {"x": "nan"})

@@ -3,6 +3,7 @@ its fields' is sent whole."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -174,3 +175,109 @@ async def test_custom_json_forms_are_sent_whole(action: Callable[[Any], Any],
     assert client.document == snapshot
     for name in ChWallet.__nbstate_vars__:
         assert snapshot["ch_wallet"][name] == encode(getattr(wallet, name)), name
+
+
+# --------------------------------------------------------------------------- refused values
+
+
+class ChMeasure(pydantic.BaseModel):
+    x: float = 0.0
+    note: str = ""
+    step: Annotated[int, pydantic.Field(ge=1)] = 1
+
+
+class ChRatio(pydantic.BaseModel):
+    """Sent whole: its serializer makes NaN from a value that is fine as it is."""
+
+    d: int = 1
+
+    @pydantic.field_serializer("d")
+    def _inverse(self, d: int) -> float:
+        return 1 / d if d else float("nan")
+
+
+class ChGauge(ns.State):
+    measures: list[ChMeasure] = [ChMeasure()]
+    ratio: ChRatio = ChRatio()
+    _private: ChMeasure = ChMeasure()
+
+    def apply(self) -> None:
+        ACTION[0](self)
+
+
+LONE = "a\udc00"
+
+REFUSED = [
+    ("float NaN", lambda s: setattr(s.measures[0], "x", float("nan")),
+     "ch_gauge.measures[0].x: NaN is not JSON"),
+    ("lax infinity", lambda s: setattr(s.measures[0], "x", "-inf"),
+     "ch_gauge.measures[0].x: -Infinity is not JSON"),
+    ("lone surrogate", lambda s: setattr(s.measures[0], "note", LONE),
+     "ch_gauge.measures[0].note: contains a lone surrogate \\udc00 at index 1"),
+    ("constraint", lambda s: setattr(s.measures[0], "step", 0),
+     "ch_gauge.measures[0].step must be ≥ 1, got 0"),
+    ("type", lambda s: setattr(s.measures[0], "x", "far"),
+     "ch_gauge.measures[0].x must be a number, got 'far'"),
+    ("new model", lambda s: s.measures.append({"x": "nan"}),
+     "ch_gauge.measures[1].x: NaN is not JSON"),
+    ("serializer", lambda s: setattr(s.ratio, "d", 0),
+     "ch_gauge.ratio.d: NaN is not JSON"),
+]
+
+
+@pytest.mark.parametrize(("action", "message"), [pytest.param(a, m, id=n) for n, a, m in REFUSED])
+async def test_model_fields_refuse_what_json_cannot_carry(action: Callable[[Any], Any],
+                                                          message: str) -> None:
+    client = StateClient(ChGauge)
+    gauge = client.session.get_state(ChGauge)
+    before, before_values = client.session.snapshot(), untrack(gauge._nb_values)
+    ACTION[:] = [action]
+    await client.dispatch("ch_gauge.apply")
+    assert client.errors[0]["type"] == "VarTypeError"
+    assert client.errors[0]["message"].startswith(message)
+    assert client.session.snapshot() == before
+    with pytest.raises(ns.VarTypeError) as info:
+        action(gauge)  # in cell code
+    assert str(info.value).startswith(message)
+    assert client.session.flush() is None
+    assert untrack(gauge._nb_values) == before_values
+    assert client.document == before
+
+
+def test_models_in_backend_vars_are_not_checked_for_json() -> None:
+    gauge = ns.Session().get_state(ChGauge)
+    gauge._private.x = float("nan")
+    gauge._private.note = LONE
+    with pytest.raises(ns.VarTypeError, match=r"ch_gauge\._private\.step must be ≥ 1"):
+        gauge._private.step = 0
+
+
+class ChBounded(pydantic.BaseModel):
+    low: int = pydantic.Field(default=1, ge=1)
+    code: Annotated[str, pydantic.Field(max_length=2)] = "a"
+
+
+@dataclasses.dataclass
+class ChBoundedPair:
+    n: Annotated[int, pydantic.Field(le=5)] = 0
+
+
+class ChLimits(ns.State):
+    bounded: ChBounded = ChBounded()
+    pair: ChBoundedPair = ChBoundedPair()
+
+
+@pytest.mark.parametrize(("action", "message"), [
+    (lambda s: setattr(s.bounded, "low", 0), "ch_limits.bounded.low must be ≥ 1, got 0"),
+    (lambda s: setattr(s.bounded, "code", "abc"),
+     "ch_limits.bounded.code must have at most 2 characters, got 'abc'"),
+    (lambda s: setattr(s.pair, "n", 6), "ch_limits.pair.n must be ≤ 5, got 6"),
+])
+def test_field_constraints_hold_for_attribute_sets(action: Callable[[Any], Any],
+                                                   message: str) -> None:
+    limits = ns.Session().get_state(ChLimits)
+    with pytest.raises(ns.VarTypeError) as info:
+        action(limits)
+    assert str(info.value) == message
+    assert limits.bounded == ChBounded()
+    assert limits.pair == ChBoundedPair()

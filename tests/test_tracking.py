@@ -105,11 +105,12 @@ async def test_value_without_json_form_changes_nothing(action: Callable[[Any], A
     box = client.session.get_state(ChBox)
     ACTION[:] = [action]
     await client.dispatch("ch_box.apply")
-    assert client.errors[0]["type"] == "PydanticSerializationError"
+    assert client.errors[0]["type"] == "VarTypeError"
+    assert "a ChOpaque has no JSON form" in client.errors[0]["message"]
     assert box.anything is None
     assert client.document == client.session.snapshot()
     box.anything = [0]
-    with pytest.raises(ValueError, match="serialize"):
+    with pytest.raises(ns.VarTypeError, match=r"ch_box\.anything\[1\]: a ChOpaque has no JSON"):
         box.anything.append(ChOpaque())
     assert box.anything == [0]
 
