@@ -346,6 +346,21 @@ class EvWorker(ns.State):
             await asyncio.sleep(0)
 
     @ns.event(background=True)
+    async def increment_slowly(self, times: int) -> None:
+        for _ in range(times):
+            async with self:
+                seen = self.count
+                await asyncio.sleep(0)  # other blocks would run here if they did not wait
+                self.count = seen + 1
+            await asyncio.sleep(0)
+
+    async def add_slowly(self, times: int) -> None:
+        for _ in range(times):
+            seen = self.count
+            await asyncio.sleep(0)
+            self.count = seen + 1
+
+    @ns.event(background=True)
     async def outside(self) -> None:
         self.count = 100
 
@@ -397,8 +412,11 @@ class EvWorker(ns.State):
 
 async def test_concurrent_background_handlers_are_exact() -> None:
     client = StateClient(EvWorker)
-    for _ in range(10):
-        await client.dispatch("ev_worker.increment", {"times": 25})
+    # read, await, write: a block that did not hold the session lock would lose updates
+    await asyncio.gather(*(client.dispatch("ev_worker.increment_slowly", {"times": 25})
+                           for _ in range(8)),
+                         *(client.dispatch("ev_worker.add_slowly", {"times": 25})
+                           for _ in range(2)))
     await client.session.drain()
     assert client.session.get_state(EvWorker).count == 250
     assert client.document["ev_worker"]["count"] == 250
@@ -488,7 +506,8 @@ async def test_background_blocks_wait_for_a_running_handler() -> None:
     await client.dispatch("ev_worker.increment", {"times": 1})
     await client.dispatch("ev_board.async_handler")  # holds the lock across an await
     await client.session.drain()
-    assert sorted(order) == ["/ev_board/n", "/ev_worker/count"]
+    # the background block waited for the handler that held the lock across its await
+    assert order == ["/ev_board/n", "/ev_worker/count"]
     assert client.document["ev_worker"]["count"] == 1
     consistent(client)
 

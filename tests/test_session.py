@@ -156,12 +156,25 @@ async def test_substate_by_path_is_made_on_demand() -> None:
     assert session.snapshot()["se_notes"]["items"] == ["x"]
 
 
+class SeTally(ns.State):
+    n: int = 0
+
+    async def bump(self, times: int) -> None:
+        for _ in range(times):
+            seen = self.n
+            await asyncio.sleep(0)  # another event would run here if events were not serialised
+            self.n = seen + 1
+
+
 async def test_events_are_serialised() -> None:
-    client = StateClient(SeNotes)
+    client = StateClient(SeNotes, SeTally)
+    await asyncio.gather(*(client.dispatch("se_tally.bump", {"times": 20}) for _ in range(10)))
+    assert client.document["se_tally"]["n"] == 200  # no read-await-write lost an update
+    assert [[(op["path"], op["value"]) for op in d["ops"]] for d in client.deltas] == [
+        [("/se_tally/n", 20 * k)] for k in range(1, 11)]  # one handler's whole work at a time
     await asyncio.gather(*(client.dispatch("se_notes.slow_add", {"text": str(i)})
                            for i in range(5)))
-    assert sorted(client.document["se_notes"]["items"]) == ["0", "1", "2", "3", "4"]
-    assert len(client.deltas) == 5
+    assert client.document["se_notes"]["items"] == ["0", "1", "2", "3", "4"]  # arrival order
     assert client.document == client.session.snapshot()
 
 
@@ -223,6 +236,34 @@ def test_free_code_without_a_loop_flushes_when_asked() -> None:
     session.flush()
     assert session.snapshot()["se_notes"]["title"] == "a"
     assert session.snapshot()["se_notes"]["items"] == ["x"]
+
+
+class SeStrict(ns.State):
+    n: int = 0
+
+    @ns.computed
+    def checked(self) -> int:
+        if self.n == 3:
+            raise ValueError("three is not allowed")
+        return self.n
+
+
+@pytest.mark.parametrize("due", [True, False], ids=["flush-due", "flush-deferred"])
+def test_free_code_that_breaks_a_computed_var(due: bool) -> None:
+    session = ns.Session(flush_interval=0 if due else 3600)
+    state = session.get_state(SeStrict)
+    session.flush()
+    if due:  # flushed at once, so the cell that assigned sees the error
+        with pytest.raises(ns.ComputedVarError, match=r"se_strict\.checked"):
+            state.n = 3
+    else:  # not due yet: with no running loop, the next flush is the caller's
+        state.n = 3
+    with pytest.raises(ns.ComputedVarError, match="three is not allowed"):
+        session.flush()  # never publishes n=3 beside a stale checked
+    assert session.snapshot()["se_strict"] == {"n": 0, "checked": 0}
+    state.n = 4
+    session.flush()
+    assert session.snapshot()["se_strict"] == {"n": 4, "checked": 4}
 
 
 async def test_free_code_flushes_when_the_loop_is_free() -> None:
