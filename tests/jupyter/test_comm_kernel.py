@@ -78,6 +78,11 @@ def _execute(kc: BlockingKernelClient, code: str) -> list[dict[str, Any]]:
     return _drain(kc)
 
 
+def _values(kc: BlockingKernelClient, code: str) -> str:
+    out = _execute(kc, f"print({code})")
+    return "".join(m["content"]["text"] for m in out if m["msg_type"] == "stream").strip()
+
+
 def _send(kc: BlockingKernelClient, comm_id: str, content: dict[str, Any]) -> None:
     msg = kc.session.msg("comm_msg", {"comm_id": comm_id,
                                       "data": {"method": "custom", "content": content}})
@@ -268,21 +273,39 @@ def test_redefining_the_class_keeps_values_and_the_view(
     assert any("['kept', 'NEW']" in m["content"].get("text", "") for m in out)
 
 
+# ipykernel 7.4 keeps, per comm, the subshell of every outgoing message whose content has a
+# string "id" (ipykernel/comm/comm.py, `BaseComm.publish_msg`) until a frontend reply with that
+# id pops it: an open request.
+OPEN_REQUESTS = "_reply_subshell_ids"
+
+
+def _open_requests(kc: BlockingKernelClient, path: str) -> int:
+    """How many outgoing requests the kernel holds for the comm of the model at ``path``."""
+    comm = f"kernel_host().widgets[{path!r}].comm"
+    found = _values(kc, f"hasattr({comm}, {OPEN_REQUESTS!r}), "
+                        f"len(getattr({comm}, {OPEN_REQUESTS!r}, ()))").split()
+    assert found[0] == "True", f"ipykernel's comm has no {OPEN_REQUESTS}: check the kernel's " \
+                               "comm module for where it now keeps outgoing requests"
+    return int(found[1])
+
+
 def test_replies_leave_nothing_behind_in_the_kernel(
         kernel: Any, models: dict[str, dict[str, Any]]) -> None:
-    """ipykernel keeps outgoing comm messages with a string ``id`` as open requests; nbstate's
-    numeric ids keep its replies out of that table, so events do not grow kernel memory."""
+    """nbstate's numeric ids keep its replies out of ipykernel's open-request table, so events
+    do not grow kernel memory."""
     _, kc = kernel
+    _execute(kc, "from nbstate.jupyter.display import kernel_host")
+    before = _open_requests(kc, "shop")
     for _ in range(5):
         msg_id = next(_ids)
         _send(kc, models["shop"]["comm_id"],
               {"type": "event", "id": msg_id, "handler": "add", "payload": {"text": "x"}})
         _until(kc, _reply_to(msg_id))
-    out = _execute(kc, "from nbstate.jupyter.display import kernel_host\n"
-                       "print(len(getattr(kernel_host().widgets['shop'].comm, "
-                       "'_reply_subshell_ids', {})))")
-    assert any(m["content"].get("text", "").strip() == "0" for m in out if
-               m["msg_type"] == "stream")
+    assert _open_requests(kc, "shop") == before
+    # the count is the table ipykernel fills: a message with a string id does grow it
+    _execute(kc, "kernel_host().widgets['shop'].send({'type': 'probe', 'id': 'held'})")
+    assert _open_requests(kc, "shop") == before + 1
+    _execute(kc, f"kernel_host().widgets['shop'].comm.{OPEN_REQUESTS}.pop('held')")
 
 
 GAUGE = textwrap.dedent('''
@@ -319,11 +342,6 @@ def gauge(kernel: tuple[KernelManager, BlockingKernelClient],
     msgs = _execute(kc, GAUGE)
     return next(m["content"]["comm_id"] for m in msgs if m["msg_type"] == "comm_open"
                 and m["content"]["data"]["state"].get("_nb_spec", {}).get("path") == "gauge")
-
-
-def _values(kc: BlockingKernelClient, code: str) -> str:
-    out = _execute(kc, f"print({code})")
-    return "".join(m["content"]["text"] for m in out if m["msg_type"] == "stream").strip()
 
 
 def _update(kc: BlockingKernelClient, comm_id: str, state: dict[str, Any]) -> None:
