@@ -98,7 +98,7 @@ async def run(action: Callable[[Any], Any]) -> tuple[StateClient, list[dict[str,
     await client.session.dispatch("ch_box.apply")
     assert not client.errors
     check_consistent(client)
-    ops = [op for d in client.deltas for op in d["ops"]]
+    ops = [dict[str, Any](op) for d in client.deltas for op in d["ops"]]
     return client, ops
 
 

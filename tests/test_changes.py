@@ -16,7 +16,8 @@ CASES: list[Case] = [
      [{"op": "add", "path": f"{P}/d/x", "value": 4}]),
     ("compaction add then replace", lambda s: (s.d.__setitem__("n", 1), s.d.__setitem__("n", 2)),
      [{"op": "add", "path": f"{P}/d/n", "value": 2}]),
-    ("compaction under replaced var", lambda s: (s.items.append("x"), setattr(s, "items", ["y"])),
+    ("compaction under replaced var",
+     lambda s: (s.items.append("x"), s.__setattr__("items", ["y"])),
      [{"op": "replace", "path": f"{P}/items", "value": ["y"]}]),
     ("compaction add then remove", lambda s: (s.d.__setitem__("n", 1), s.d.pop("n")), [
         {"op": "add", "path": f"{P}/d/n", "value": 1}, {"op": "remove", "path": f"{P}/d/n"}]),

@@ -372,9 +372,19 @@ class Recorder:
         self.first = client.session.snapshot()
         self.previous = self.first
         self.steps: list[dict[str, Any]] = []
+        # a session logs a listener's exception and re-syncs it instead of failing the handler:
+        # what goes wrong here is kept and raised by `case`
+        self.failures: list[str] = []
         client.session.subscribe(self)
 
     def on_delta(self, delta: Delta) -> None:
+        try:
+            self.record(delta)
+        except AssertionError as exc:
+            self.failures.append(str(exc))
+            raise
+
+    def record(self, delta: Delta) -> None:
         snapshot = self.check(f"after delta {delta['rev']} {canonical(delta['ops'])}")
         replayed = apply_patch(self.previous, delta["ops"])
         assert canonical(replayed) == canonical(snapshot), (
@@ -386,6 +396,9 @@ class Recorder:
 
     def on_error(self, error: ErrorInfo) -> None:
         pass
+
+    def resync(self, document: dict[str, dict[str, Any]], revision: int) -> None:
+        self.failures.append(f"re-synced at revision {revision}")
 
     def check(self, when: str) -> dict[str, Any]:
         session = self.client.session
@@ -404,6 +417,7 @@ class Recorder:
         return snapshot
 
     def case(self) -> dict[str, Any]:
+        assert not self.failures, "\n".join(self.failures)
         return {"first": self.first, "steps": self.steps}
 
 

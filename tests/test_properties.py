@@ -170,19 +170,34 @@ def edit_removed(node: Any, value: Any) -> None:
 
 
 class Checker:
-    """Subscribed after the client: at every flush, compares all three views."""
+    """Subscribed after the client: at every flush, compares all three views.
+
+    A session never lets a listener's exception fail the handler that flushed (it logs it and
+    re-syncs the listener), so what goes wrong here is kept and raised by :meth:`verify`.
+    """
 
     def __init__(self, client: StateClient) -> None:
         self.client = client
         self.flushes = 0
+        self.failures: list[str] = []
         client.session.subscribe(self)
 
     def on_delta(self, delta: Delta) -> None:
         self.flushes += 1
-        check(self.client)
+        try:
+            check(self.client)
+        except AssertionError as exc:
+            self.failures.append(f"at revision {delta['rev']}: {exc}")
+            raise
 
     def on_error(self, error: ErrorInfo) -> None:
         pass
+
+    def resync(self, document: dict[str, dict[str, Any]], revision: int) -> None:
+        self.failures.append(f"re-synced at revision {revision}")
+
+    def verify(self) -> None:
+        assert not self.failures, "\n".join(self.failures)
 
 
 def check(client: StateClient) -> None:
@@ -236,6 +251,7 @@ def test_every_flush_agrees(start: tuple[Any, Any, Any], plan: list[tuple[Any, .
             doc = apply_patch(doc, delta["ops"])
         assert as_json(doc) == as_json(client.session.snapshot())
         assert checker.flushes == len(client.deltas)
+        checker.verify()
 
     asyncio.run(scenario())
 
@@ -247,7 +263,7 @@ def test_failed_handler_leaves_no_trace(start: tuple[Any, Any, Any],
                                         after: list[tuple[Any, ...]]) -> None:
     async def scenario() -> None:
         client = StateClient(PrTree)
-        Checker(client)
+        checker = Checker(client)
         state = set_up(client, start)
         snapshot, values = client.session.snapshot(), python_values(state)
         _plan[:] = plan
@@ -261,5 +277,6 @@ def test_failed_handler_leaves_no_trace(start: tuple[Any, Any, Any],
         _plan[:] = after
         await client.session.dispatch("pr_tree.run")
         check(client)
+        checker.verify()
 
     asyncio.run(scenario())

@@ -133,7 +133,7 @@ async def test_inherited_handlers_run_on_the_substate() -> None:
 def test_unknown_attribute_raises() -> None:
     app = ns.Session().get_state(StApp)
     with pytest.raises(ns.UnknownVarError, match=r"st_app has no var 'titel'") as info:
-        app.titel = "x"  # type: ignore[attr-defined]
+        app.titel = "x"
     assert isinstance(info.value, AttributeError)
     assert "titel: <type> = <default>" in str(info.value)
 

@@ -39,12 +39,14 @@ CASES: list[Case] = [
         {"op": "add", "path": f"{P}/rows/-", "value": {"n": 1}}]),
     ("pop and edit", lambda s: s.rows.pop(0).__setitem__("n", 9),
      [{"op": "remove", "path": f"{P}/rows/0"}]),
-    ("replace and edit the old", lambda s: (s.pair.notes.append("n"), setattr(s, "pair", ChPair()),
-                                             s.pair.notes.append("new")), [
+    ("replace and edit the old",
+     lambda s: (s.pair.notes.append("n"), s.__setattr__("pair", ChPair()),
+                s.pair.notes.append("new")), [
         {"op": "replace", "path": f"{P}/pair", "value": {"left": 0, "inner": {"tags": [], "n": 0},
                                                           "notes": []}},
         {"op": "add", "path": f"{P}/pair/notes/-", "value": "new"}]),
-    ("any var nested", lambda s: (setattr(s, "anything", {"k": [1]}), s.anything["k"].append(2)), [
+    ("any var nested",
+     lambda s: (s.__setattr__("anything", {"k": [1]}), s.anything["k"].append(2)), [
         {"op": "replace", "path": f"{P}/anything", "value": {"k": [1]}},
         {"op": "add", "path": f"{P}/anything/k/-", "value": 2}]),
     ("backend var", lambda s: s._secret.append(1), []),
@@ -94,11 +96,11 @@ class ChOpaque:
 
 
 @pytest.mark.parametrize("action", [
-    lambda s: setattr(s, "anything", ChOpaque()),
-    lambda s: (setattr(s, "anything", [1]), s.anything.append(ChOpaque())),
-    lambda s: (setattr(s, "anything", {}), s.anything.__setitem__("k", ChOpaque())),
-    lambda s: (setattr(s, "anything", [1]), s.anything.insert(0, ChOpaque())),
-    lambda s: (setattr(s, "anything", [1]), s.anything.__setitem__(slice(None), [ChOpaque()])),
+    lambda s: s.__setattr__("anything", ChOpaque()),
+    lambda s: (s.__setattr__("anything", [1]), s.anything.append(ChOpaque())),
+    lambda s: (s.__setattr__("anything", {}), s.anything.__setitem__("k", ChOpaque())),
+    lambda s: (s.__setattr__("anything", [1]), s.anything.insert(0, ChOpaque())),
+    lambda s: (s.__setattr__("anything", [1]), s.anything.__setitem__(slice(None), [ChOpaque()])),
 ])
 async def test_value_without_json_form_changes_nothing(action: Callable[[Any], Any]) -> None:
     client = StateClient(ChBox)

@@ -73,6 +73,9 @@ def bench_append_bytes() -> None:
         def on_error(self, error: Any) -> None:
             raise AssertionError(error)
 
+        def resync(self, document: Any, revision: int) -> None:
+            raise AssertionError(f"re-synced at revision {revision}")
+
     session.subscribe(Recorder())
     asyncio.run(session.dispatch("append_nb.append_one"))
     ours = len(json.dumps(deltas[-1], separators=(",", ":")))
@@ -121,11 +124,11 @@ def _nb_change_cost(cls: type[ns.State], n: int = 20_000) -> float:
         gc.disable()
         t0 = time.perf_counter()
         for i in range(n):
-            state.v0 = i + 1  # type: ignore[attr-defined]
+            state.v0 = i + 1
             session.flush()
         elapsed = time.perf_counter() - t0
         gc.enable()
-        state.v0 = 0  # type: ignore[attr-defined]
+        state.v0 = 0
         session.flush()
         return elapsed / n
 

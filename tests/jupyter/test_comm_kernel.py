@@ -340,8 +340,10 @@ def gauge(kernel: tuple[KernelManager, BlockingKernelClient],
           models: dict[str, dict[str, Any]]) -> str:
     _, kc = kernel
     msgs = _execute(kc, GAUGE)
-    return next(m["content"]["comm_id"] for m in msgs if m["msg_type"] == "comm_open"
-                and m["content"]["data"]["state"].get("_nb_spec", {}).get("path") == "gauge")
+    comm_id: str = next(
+        m["content"]["comm_id"] for m in msgs if m["msg_type"] == "comm_open"
+        and m["content"]["data"]["state"].get("_nb_spec", {}).get("path") == "gauge")
+    return comm_id
 
 
 def _update(kc: BlockingKernelClient, comm_id: str, state: dict[str, Any]) -> None:

@@ -40,7 +40,7 @@ def _host() -> tuple[JupyterHost, dict[str, list[dict[str, Any]]]]:
     sent: dict[str, list[dict[str, Any]]] = {}
     for path, widget in host.widgets.items():
         box = sent.setdefault(path, [])
-        widget.send = lambda content, buffers=None, box=box: box.append(content)  # type: ignore[method-assign]
+        widget.send = lambda content, buffers=None, box=box: box.append(content)
     return host, sent
 
 
@@ -82,9 +82,9 @@ async def test_a_message_from_another_thread_runs_on_the_loop() -> None:
     ran_on: list[int] = []
     original = host._receive
 
-    def spy(*args: Any) -> None:
+    def spy(widget: StateWidget, content: Any) -> None:
         ran_on.append(threading.get_ident())
-        original(*args)
+        original(widget, content)
 
     host._receive = spy  # type: ignore[method-assign]
     thread = threading.Thread(target=host._on_msg, args=(widget, {
@@ -147,7 +147,7 @@ async def test_an_invalid_update_snaps_back_and_shows_the_error() -> None:
     host, sent = _host()
     widget = host.widgets["host_basket"]
     resent: list[Any] = []
-    widget.send_state = lambda key=None: resent.append(key)  # type: ignore[method-assign]
+    widget.send_state = lambda key=None: resent.append(key)
     widget.set_state({"fruits": "zzz"})
     await _settled(sent["host_basket"], 1)
     error = sent["host_basket"][-1]
@@ -167,7 +167,7 @@ async def test_a_client_cannot_write_computed_or_internal_traits(trait: str) -> 
     before = {name: getattr(widget, name) for name in ("size", "_nb_spec", "_nb_view",
                                                       "_nb_children", "_esm")}
     resent: list[Any] = []
-    widget.send_state = lambda key=None: resent.append(key)  # type: ignore[method-assign]
+    widget.send_state = lambda key=None: resent.append(key)
     widget.set_state({trait: "export default { render() { alert(1) } }"})
     assert sent["host_basket"][-1]["type"] == "error"
     assert sent["host_basket"][-1]["error"]["type"] == "ReadOnlyVarError"
@@ -200,9 +200,9 @@ async def test_a_failed_send_is_resynced_and_the_next_event_works() -> None:
             raise UnicodeEncodeError("utf-8", "", 0, 1, "a transport failure")
         sent["host_basket"].append(content)
 
-    widget.send = flaky  # type: ignore[method-assign]
+    widget.send = flaky
     resent: list[Any] = []
-    widget.send_state = lambda key=None: resent.append(key)  # type: ignore[method-assign]
+    widget.send_state = lambda key=None: resent.append(key)
     await host.session.dispatch("host_basket.add", {"fruit": "fig"})  # its patch fails to send
     assert widget.fruits == ["fig"] and widget.size == 1  # the traits hold the document
     assert resent and "fruits" in resent[-1]

@@ -35,8 +35,8 @@ def test_a_state_with_its_own_view_and_css(tmp_path: Path) -> None:
     assert widget._nb_view == VIEW
     assert widget._css == ".gauge { color: red; }"
     # every state ships the same tiny loader; the runtime travels once per page
-    assert widget._esm == (STATIC / "loader.js").read_text()
-    assert len(widget._esm) < 2048
+    assert str(widget._esm) == (STATIC / "loader.js").read_text()  # the class declares a Path
+    assert len(str(widget._esm)) < 2048
     assert isinstance(widget, widget_class(WidgetGauge))
     # `_esm` and `_css` configure the view: they are not backend vars
     assert "_esm" not in WidgetGauge.__nbstate_vars__
