@@ -285,5 +285,5 @@ async def test_backend_containers_are_not_checked_for_json() -> None:
     box = client.session.get_state(ChBox)
     box._secret.append(1)
     with pytest.raises(ns.VarTypeError, match=r"ch_box\._secret\[1\] must be an integer"):
-        box._secret.append("x")
+        box._secret.append("x")  # type: ignore[arg-type]  # a str, to check it is refused
     assert box._secret == [1]

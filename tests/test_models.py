@@ -34,7 +34,7 @@ CASES: list[Case] = [
     ("model dict of models", lambda s: s.model.by_name.__setitem__("k", ChInner(n=2)),
      [{"op": "add", "path": f"{P}/model/by_name/k", "value": {"tags": [], "n": 2}}]),
     ("model new submodel then mutate", lambda s: (
-        setattr(s.model, "inner", ChInner(n=1)), s.model.inner.tags.append("u")), [
+        s.model.__setattr__("inner", ChInner(n=1)), s.model.inner.tags.append("u")), [
         {"op": "replace", "path": f"{P}/model/inner", "value": {"tags": [], "n": 1}},
         {"op": "add", "path": f"{P}/model/inner/tags/-", "value": "u"}]),
     ("dataclass attr", lambda s: setattr(s.pair, "left", 2),
@@ -46,7 +46,7 @@ CASES: list[Case] = [
     ("strict model list", lambda s: s.strict.values.append(1),
      [{"op": "add", "path": f"{P}/strict/values/-", "value": 1}]),
     ("strict model assign then append", lambda s: (
-        setattr(s.strict, "values", [1]), s.strict.values.append(2)),
+        s.strict.__setattr__("values", [1]), s.strict.values.append(2)),
      [{"op": "replace", "path": f"{P}/strict/values", "value": [1]},
       {"op": "add", "path": f"{P}/strict/values/-", "value": 2}]),
     ("slotted dataclass", lambda s: setattr(s, "slotted", ChSlotted(a=3)),
@@ -150,8 +150,8 @@ WALLET_CASES = [
      [{"op": "replace", "path": f"{W}/annotated", "value": {"n": "#3"}}]),
     ("alias", lambda s: setattr(s.aliased, "first_name", "Ada"),
      [{"op": "replace", "path": f"{W}/aliased", "value": {"firstName": "Ada"}}]),
-    ("plain model around one", lambda s: (setattr(s.holders[0], "label", "L"),
-                                         setattr(s.holders[0].inner, "cents", 1)), [
+    ("plain model around one", lambda s: (s.holders[0].__setattr__("label", "L"),
+                                         s.holders[0].inner.__setattr__("cents", 1)), [
         {"op": "replace", "path": f"{W}/holders/0/label", "value": "L"},
         {"op": "replace", "path": f"{W}/holders/0/inner",
          "value": {"cents": 1, "tags": [], "euros": 0.01}}]),
