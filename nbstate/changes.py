@@ -8,13 +8,20 @@ restores the Python value exactly. The session keeps both in its :class:`ChangeL
 turns the ops into a delta (:func:`compact` drops the ops a later one makes irrelevant) and a
 rollback runs the undos in reverse.
 
-This module is the bottom of the tracking layers and imports none of them::
+This module is the bottom of the tracking layers and imports none of them (each layer imports
+only those listed above it)::
 
-    changes.py     Root, Entry, ChangeLog, compact      the log itself
-    shapes.py      Shape, shape_of                      validation from annotations
-    tracking.py    links, paths, ops, retire, untrack   the tree of tracked nodes
+    changes.py     Root, Entry, ChangeLog, compact       the log itself
+    hints.py       strip_annotated, type_name            reading annotations
+    messages.py    explain, excerpt, cap                 errors in plain words
+    travel.py      NotJSON, travel_check, check_any      what JSON can carry
+    shapes.py      Shape, shape_of, field_shape          validation from annotations
+    plain.py       plain_type, untrack, same_value       the user's values behind tracked ones
+    tracking.py    links, places, ops, retire            the tree of tracked nodes
+    validation.py  validate_item, validate_key           item checks, errors naming the var
     models.py      tracking subclasses of models         attribute sets
-    containers.py  wrap, TrackedList/Dict/Set            container mutations
+    sets.py        TrackedSet                            set changes (whole-set replace)
+    containers.py  wrap, TrackedList, TrackedDict        list and dict mutations
 """
 
 from __future__ import annotations

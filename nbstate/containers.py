@@ -1,27 +1,25 @@
-"""The tracked containers, and :func:`wrap`, which makes any value put into a state tracked.
+"""The tracked list and dict, and :func:`wrap`, which makes any value put into a state tracked.
 
-Lists, dicts and sets become :class:`TrackedList`, :class:`TrackedDict` and :class:`TrackedSet`
-(subclasses, so ``isinstance`` and JSON encoding keep working); pydantic models and dataclasses
-get their class swapped to a tracking subclass (:mod:`nbstate.models`). Each mutation method
-logs the smallest op that reproduces it, with the undo that restores the Python value exactly
-(RFC 6902 paths from :mod:`nbstate.tracking`).
+Lists, dicts and sets become :class:`TrackedList`, :class:`TrackedDict` and
+:class:`~nbstate.sets.TrackedSet` (subclasses, so ``isinstance`` and JSON encoding keep
+working); pydantic models and dataclasses get their class swapped to a tracking subclass
+(:mod:`nbstate.models`). Each mutation method logs the smallest op that reproduces it, with the
+undo that restores the Python value exactly (RFC 6902 paths from :mod:`nbstate.tracking`).
 
 Decisions:
 
 - Values added to a tracked container are validated against the container's item type (from
   the var's annotation, through pydantic) before anything changes, then wrapped. A value that
-  will reach a client must also be one JSON can carry (:mod:`nbstate.shapes`); one in a backend
+  will reach a client must also be one JSON can carry (:mod:`nbstate.travel`); one in a backend
   var need not.
 - A change of many items (``extend``, ``+=``, a slice, ``update``, ``|=``) is all or nothing:
   every item is validated before the first is added, so one bad item changes nothing.
-- A JSON array has no set semantics, so any change to a set replaces the set's value (one op).
 - A change that reorders or rewrites a list (``sort``, ``reverse``, a slice) is one ``replace``
   of the whole list; a dict deletion's undo puts the key back where it was in the dict's order.
 
-Layering: this is the top of the tracking layers (changes, shapes → tracking → models →
-containers). :func:`wrap` lives here because it builds these containers and the containers' own
-mutations call it; the tracked models' ``__setattr__`` calls it too, through an import made
-once per model class (see :mod:`nbstate.models`).
+Layering: this is the top of the tracking layers (changes → shapes → tracking → validation →
+models, sets → containers). :func:`wrap` lives here because it builds these containers and
+their own mutations call it; the tracked models get it passed in (:class:`nbstate.models.Wrap`).
 """
 
 from __future__ import annotations
@@ -30,15 +28,15 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any, SupportsIndex
 
-from .models import _field_names, _trackable_object, _tracked_class
-from .shapes import ANY, Shape, _field_shape
+from .models import track_object, trackable_object
+from .plain import SCALAR_TYPES, is_tracked_object, same_value, untrack
+from .sets import TrackedSet
+from .shapes import ANY, Shape
 from .tracking import (
     _MISSING,
-    _SCALAR_TYPES,
     Place,
     TrackedContainer,
     _emit,
-    _is_tracked_object,
     _link_of,
     _locate,
     _Parent,
@@ -47,14 +45,10 @@ from .tracking import (
     _retire,
     _set_link,
     _unlink,
-    _validate,
-    _validate_key,
-    plain_type,
-    same_value,
-    untrack,
 )
+from .validation import item_shape, validate_item, validate_key
 
-__all__ = ["TrackedDict", "TrackedList", "TrackedSet", "wrap"]
+__all__ = ["TrackedDict", "TrackedList", "wrap"]
 
 
 # --------------------------------------------------------------------------- wrapping
@@ -68,9 +62,9 @@ def wrap(value: Any, shape: Shape, parent: _Parent, key: Any, *, within: bool = 
     (re)wrapped: a child already linked to that very container is its own, not a copy's.
     """
     kind = type(value)
-    if kind in _SCALAR_TYPES:
+    if kind in SCALAR_TYPES:
         return value
-    if isinstance(value, (TrackedList, TrackedDict, TrackedSet)) or _is_tracked_object(value):
+    if isinstance(value, (TrackedList, TrackedDict, TrackedSet)) or is_tracked_object(value):
         linked = _link_of(value)[0]
         # a detached node put back keeps its children, so their undo entries still apply
         if not isinstance(linked, (type(None), _Removed)) and not (within and linked is parent):
@@ -80,44 +74,29 @@ def wrap(value: Any, shape: Shape, parent: _Parent, key: Any, *, within: bool = 
     if isinstance(value, list):
         node: Any = value if kind is TrackedList else TrackedList(value)
         for i, v in enumerate(node):
-            if type(v) not in _SCALAR_TYPES:
+            if type(v) not in SCALAR_TYPES:
                 list.__setitem__(node, i, wrap(v, item, node, i, within=True))
     elif isinstance(value, dict):
         node = value if kind is TrackedDict else TrackedDict(value)
         for k, v in node.items():
-            if type(v) not in _SCALAR_TYPES:
+            if type(v) not in SCALAR_TYPES:
                 dict.__setitem__(node, k, wrap(v, item, node, k, within=True))
     elif isinstance(value, set):
         node = value if kind is TrackedSet else TrackedSet(value)
-    elif _trackable_object(value):
-        node = value
-        if not _is_tracked_object(node):
-            plain: Any = type(node)
-            node.__class__ = _tracked_class(plain)
-        for name in _field_names(node):
-            v = node.__dict__.get(name, _MISSING) if hasattr(node, "__dict__") else _MISSING
-            if v is _MISSING or type(v) in _SCALAR_TYPES:
-                continue
-            wrapped = wrap(v, _field_shape(plain_type(node), name) or ANY, node, name,
-                           within=True)
-            if wrapped is not v:
-                node.__dict__[name] = wrapped
+    elif trackable_object(value):
+        node = track_object(value, wrap)
     else:
         return value
-    if not _is_tracked_object(node):
+    if not is_tracked_object(node):
         node._nb_shape = shape
     _set_link(node, parent, key)
     return node
 
 
-def _item_shape(node: TrackedContainer) -> Shape:
-    return (node._nb_shape or ANY).item or ANY
-
-
 def _adopt(parent: TrackedContainer, value: Any, key: Any, place: Place | None) -> Any:
     """``value`` validated as an item of ``parent`` (at ``place``) and tracked at ``key``."""
-    item = _item_shape(parent)
-    return wrap(_validate(item, value, parent, key, place), item, parent, key)
+    item = item_shape(parent)
+    return wrap(validate_item(item, value, parent, key, place), item, parent, key)
 
 
 # --------------------------------------------------------------------------- list
@@ -139,9 +118,10 @@ class TrackedList(TrackedContainer, list[Any]):
     def extend(self, values: Iterable[Any]) -> None:
         """All or nothing: every item is validated before the first is added."""
         place = _locate(self)
-        item = _item_shape(self)
+        item = item_shape(self)
         start = len(self)
-        checked = [_validate(item, v, self, start + i, place) for i, v in enumerate(list(values))]
+        checked = [validate_item(item, v, self, start + i, place)
+                   for i, v in enumerate(list(values))]
         for v in checked:
             v = wrap(v, item, self, len(self))
             list.append(self, v)
@@ -223,18 +203,18 @@ class TrackedList(TrackedContainer, list[Any]):
         if len(items) == len(self) and all(a is b for a, b in zip(items, self, strict=True)):
             return  # nothing moved (sorting a sorted list, an empty slice deletion)
         place = _locate(self)
-        item = _item_shape(self)
+        item = item_shape(self)
         members = {id(v) for v in self}
         seen: set[int] = set()
         # None: the member itself, kept where it is; else (the validated new item,)
         kept: list[tuple[Any] | None] = []
         for i, v in enumerate(items):
-            if id(v) in members and (type(v) in _SCALAR_TYPES or id(v) not in seen):
-                if type(v) not in _SCALAR_TYPES:
+            if id(v) in members and (type(v) in SCALAR_TYPES or id(v) not in seen):
+                if type(v) not in SCALAR_TYPES:
                     seen.add(id(v))  # a node kept once; a second place gets a copy
                 kept.append(None)
             else:
-                kept.append((_validate(item, untrack(v), self, i, place),))
+                kept.append((validate_item(item, untrack(v), self, i, place),))
         new = [v if k is None else wrap(k[0], item, self, i)
                for i, (v, k) in enumerate(zip(items, kept, strict=True))]
         old = list(self)
@@ -287,7 +267,7 @@ class TrackedDict(TrackedContainer, dict[Any, Any]):
 
     def __setitem__(self, key: Any, value: Any) -> None:
         place = _locate(self)
-        _validate_key(key, self, place)
+        validate_key(key, self, place)
         self._store(key, _adopt(self, value, key, place), place)
 
     def _store(self, key: Any, value: Any, place: Place | None) -> None:
@@ -333,11 +313,11 @@ class TrackedDict(TrackedContainer, dict[Any, Any]):
     def update(self, *args: Any, **kwargs: Any) -> None:
         """All or nothing: every key and value is validated before the first is set."""
         place = _locate(self)
-        item = _item_shape(self)
+        item = item_shape(self)
         checked = []
         for k, v in dict(*args, **kwargs).items():
-            _validate_key(k, self, place)
-            checked.append((k, _validate(item, v, self, k, place)))
+            validate_key(k, self, place)
+            checked.append((k, validate_item(item, v, self, k, place)))
         for k, v in checked:
             self._store(k, wrap(v, item, self, k), place)
 
@@ -387,58 +367,3 @@ def _dict_set(d: TrackedDict, key: Any, value: Any) -> None:
         _unlink(old)
     dict.__setitem__(d, key, value)
     _relink(d, key, value)
-
-
-# --------------------------------------------------------------------------- set
-
-
-def _set_mutator(name: str) -> Callable[..., Any]:
-    method = getattr(set, name)
-
-    def mutate(self: TrackedSet, *args: Any) -> Any:
-        place = _locate(self)
-        item = _item_shape(self)
-        if name == "add":
-            args = (_validate(item, args[0], self, "-", place),)
-        elif name in _SET_ADDS and (item.adapter is not None or item.check is not None):
-            # all or nothing: every item of every argument first
-            args = tuple({_validate(item, v, self, "-", place) for v in arg} for arg in args)
-        before = set(self)
-        result = method(self, *args)
-        if before != set(self):
-            _emit("replace", (), self, functools.partial(_set_restore, self, before),
-                  place)
-        return self if name.startswith("__i") else result
-
-    mutate.__name__ = name
-    return mutate
-
-
-_SET_ADDS = frozenset({"update", "symmetric_difference_update", "__ior__", "__ixor__"})
-
-
-def _set_restore(s: TrackedSet, items: set[Any]) -> None:
-    set.clear(s)
-    set.update(s, items)
-
-
-class TrackedSet(TrackedContainer, set[Any]):
-    """A ``set`` whose changes are logged; each change replaces the set's JSON array."""
-
-    __slots__ = ("_nb_key", "_nb_parent", "_nb_shape")
-
-    _nb_plain = set
-
-    add = _set_mutator("add")
-    discard = _set_mutator("discard")
-    remove = _set_mutator("remove")
-    pop = _set_mutator("pop")
-    clear = _set_mutator("clear")
-    update = _set_mutator("update")
-    difference_update = _set_mutator("difference_update")
-    intersection_update = _set_mutator("intersection_update")
-    symmetric_difference_update = _set_mutator("symmetric_difference_update")
-    __ior__ = _set_mutator("__ior__")
-    __iand__ = _set_mutator("__iand__")
-    __isub__ = _set_mutator("__isub__")
-    __ixor__ = _set_mutator("__ixor__")

@@ -5,6 +5,10 @@ Every public method of a state class is an event handler; :func:`event` sets opt
 call each other. On the class it is a reference that can be yielded or returned to chain an
 event: ``yield Todo.save`` or ``return Other.load(42)`` (calling it on the class builds an
 :class:`EventSpec`, it does not run it).
+
+A handler's parameters are read once, into :attr:`EventHandler.parameters`: the payload model,
+the JSON checks, the signature in error messages, positional arguments of a chained event and
+the view's spec (:mod:`nbstate.jupyter.spec`) all come from that one list.
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ from typing import Any, TypeVar, overload
 import pydantic
 
 from .errors import PayloadError
-from .shapes import Check, NotJSON, cap, excerpt, explain, explain_json, travel_check, type_name
+from .hints import type_name
+from .messages import cap, excerpt, explain
+from .travel import Check, NotJSON, explain_json, travel_check
 
-__all__ = ["EventHandler", "EventSpec", "HandlerRef", "event", "is_handler_function"]
+__all__ = ["EventHandler", "EventSpec", "HandlerRef", "Parameter", "event", "is_handler_function"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,6 +39,31 @@ class EventSpec:
 
     handler: str
     payload: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Parameter:
+    """One parameter of an event handler: a key of the payload a client sends."""
+
+    name: str
+    annotation: Any = Any
+    """Its type hint, with ``Annotated`` constraints (``Field(ge=1)`` must hold); ``Any`` when
+    it has none."""
+    annotated: bool = False
+    """Whether the function gives it a type hint at all."""
+    default: Any = inspect.Parameter.empty
+    """Its default value; ``inspect.Parameter.empty`` when a payload must give it."""
+
+    @property
+    def required(self) -> bool:
+        return self.default is inspect.Parameter.empty
+
+    def describe(self) -> str:
+        """``name: type`` and its default, for a message: ``"note: str = ''"``."""
+        text = f"{self.name}: {type_name(self.annotation)}" if self.annotated else self.name
+        if not self.required:
+            text += f" = {excerpt(self.default)}"
+        return text
 
 
 class EventHandler:
@@ -47,7 +78,6 @@ class EventHandler:
                 fn):
             raise TypeError(f"background handler {fn.__qualname__} must be 'async def'")
         self._signature = inspect.signature(fn)
-        self.params = [p for p in list(self._signature.parameters.values())[1:]]
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -62,29 +92,36 @@ class EventHandler:
         return types.MethodType(self.fn, instance)
 
     @functools.cached_property
-    def payload_model(self) -> type[pydantic.BaseModel]:
-        """A pydantic model of the handler's parameters, from its type hints."""
-        hints = self._hints  # with Annotated constraints: Field(ge=1) must hold
-        fields: dict[str, Any] = {}
-        for p in self.params:
-            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-                continue
-            default = ... if p.default is inspect.Parameter.empty else p.default
-            fields[p.name] = (hints.get(p.name, Any), default)
-        return pydantic.create_model(
-            f"{self.name}_payload", __config__=pydantic.ConfigDict(extra="forbid"), **fields)
+    def parameters(self) -> tuple[Parameter, ...]:
+        """The parameters a payload fills, in order: all but ``self``, ``*args`` and
+        ``**kwargs`` (a JSON object has nothing to give those).
+
+        Read on first use, not when the class is made, so a string annotation may name a type
+        defined after the state class.
+        """
+        named = [p for p in list(self._signature.parameters.values())[1:]
+                 if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+        if not named:
+            return ()
+        hints = typing.get_type_hints(self.fn, include_extras=True)
+        return tuple(Parameter(p.name, hints.get(p.name, Any), p.name in hints, p.default)
+                     for p in named)
 
     @functools.cached_property
-    def _hints(self) -> dict[str, Any]:
-        return typing.get_type_hints(self.fn, include_extras=True)
+    def payload_model(self) -> type[pydantic.BaseModel]:
+        """A pydantic model of the handler's :attr:`parameters` (unknown keys are refused)."""
+        fields: dict[str, Any] = {
+            p.name: (p.annotation, ... if p.required else p.default) for p in self.parameters}
+        return pydantic.create_model(
+            f"{self.name}_payload", __config__=pydantic.ConfigDict(extra="forbid"), **fields)
 
     @functools.cached_property
     def _checks(self) -> list[tuple[str, Check]]:
         """The JSON checks of the parameters whose values may need one (not ``int``s)."""
         checks = []
-        for p in self.params:
-            check = travel_check(self._hints.get(p.name, Any))
-            if check is not None and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+        for p in self.parameters:
+            check = travel_check(p.annotation)
+            if check is not None:
                 checks.append((p.name, check))
         return checks
 
@@ -108,7 +145,7 @@ class EventHandler:
                 f"the payload of {handler_path} must be an object of parameters "
                 f"({self._signature_text(handler_path)}), got {excerpt(payload)} "
                 f"({type(payload).__name__})"))
-        if not self.params:
+        if not self.parameters:
             if payload:
                 raise PayloadError(cap(f"{handler_path} takes no parameters, got "
                                        f"{excerpt(sorted(payload, key=str))}; send an empty "
@@ -134,14 +171,7 @@ class EventHandler:
 
     def describe_params(self) -> list[str]:
         """``name: type`` of each parameter, and its default: ``["qty: int", "note: str = ''"]``."""
-        out = []
-        for p in self.params:
-            hint = self._hints.get(p.name)
-            text = p.name if hint is None else f"{p.name}: {type_name(hint)}"
-            if p.default is not inspect.Parameter.empty:
-                text += f" = {excerpt(p.default)}"
-            out.append(text)
-        return out
+        return [p.describe() for p in self.parameters]
 
     def _signature_text(self, handler_path: str) -> str:
         return f"{handler_path}({', '.join(self.describe_params())})"
@@ -161,11 +191,11 @@ class HandlerRef:
         return f"{self.owner.__nbstate_path__}.{self.handler.name}"  # type: ignore[attr-defined]
 
     def __call__(self, *args: Any, **kwargs: Any) -> EventSpec:
-        params = [p.name for p in self.handler.params]
-        if len(args) > len(params):
-            raise PayloadError(f"{self.path} takes {len(params)} arguments, got {len(args)}; it "
+        names = [p.name for p in self.handler.parameters]
+        if len(args) > len(names):
+            raise PayloadError(f"{self.path} takes {len(names)} arguments, got {len(args)}; it "
                                f"takes {self.handler._signature_text(self.path)}")
-        payload = dict(zip(params, args, strict=False))
+        payload = dict(zip(names, args, strict=False))
         payload.update(kwargs)
         return EventSpec(self.path, payload)
 

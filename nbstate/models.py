@@ -7,10 +7,10 @@ its fields validates the value against the field's annotation, tracks it, and lo
 ``replace`` of that field with the undo that puts the old value back (the exact object, not a
 validated copy). Instances of slotted classes are not tracked: they change by reassignment only.
 
-Layering: this module builds on :mod:`nbstate.tracking` and :mod:`nbstate.shapes`.
-:func:`~nbstate.containers.wrap`, which turns any value into tracked nodes, sits above it (it
-swaps the classes made here); the tracking subclass's ``__setattr__`` calls it, so
-:func:`_tracked_class` imports it when it makes a class, once per model class.
+Layering: this module builds on :mod:`nbstate.tracking`, :mod:`nbstate.validation` and
+:mod:`nbstate.shapes`. Tracking a model's fields needs :func:`~nbstate.containers.wrap`, which
+sits above this module (it also builds the containers): its caller passes it in, as a
+:class:`Wrap`, to :func:`track_object`, and the tracking subclass's ``__setattr__`` keeps it.
 """
 
 from __future__ import annotations
@@ -20,29 +20,30 @@ import functools
 import types
 import typing
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import pydantic
 
-from .shapes import _field_shape
-from .tracking import (
-    _MISSING,
-    _TRACKED_MARK,
-    _emit,
-    _locate,
-    _relink,
-    _retire,
-    _unlink,
-    _validate,
-    plain_type,
-    same_value,
-    untrack,
-)
+from .plain import SCALAR_TYPES, TRACKED_MARK, is_tracked_object, plain_type, same_value, untrack
+from .shapes import ANY, Shape, field_shape
+from .tracking import _MISSING, _emit, _locate, _relink, _retire, _unlink
+from .validation import validate_item
 
-__all__: list[str] = []
+__all__ = ["Wrap", "track_object", "trackable_object"]
 
 
-def _trackable_object(value: Any) -> bool:
+class Wrap(Protocol):
+    """:func:`nbstate.containers.wrap`: ``value`` (validated) as a tracked node at
+    ``parent[key]``. Hashable: the tracking classes made with it are cached per class and wrap.
+    """
+
+    def __call__(self, value: Any, shape: Shape, parent: Any, key: Any, *,
+                 within: bool = False) -> Any: ...
+
+    def __hash__(self) -> int: ...
+
+
+def trackable_object(value: Any) -> bool:
     """A pydantic model or dataclass instance whose attribute sets can be tracked.
 
     Tracking needs an instance ``__dict__`` and weak references; a slotted class has neither,
@@ -54,6 +55,23 @@ def _trackable_object(value: Any) -> bool:
     return hasattr(value, "__dict__") and type(value).__weakrefoffset__ != 0
 
 
+def track_object(node: Any, wrap: Wrap) -> Any:
+    """``node`` (a :func:`trackable_object`) with its class swapped for tracking and its fields
+    tracked by ``wrap``; not yet linked to a parent."""
+    if not is_tracked_object(node):
+        plain: type = type(node)
+        node.__class__ = _tracked_class(plain, wrap)
+    cls = plain_type(node)
+    for name in _field_names(node):
+        v = node.__dict__.get(name, _MISSING)
+        if v is _MISSING or type(v) in SCALAR_TYPES:
+            continue
+        wrapped = wrap(v, field_shape(cls, name) or ANY, node, name, within=True)
+        if wrapped is not v:
+            node.__dict__[name] = wrapped
+    return node
+
+
 def _field_names(node: Any) -> Iterable[str]:
     if isinstance(node, pydantic.BaseModel):
         return type(node).model_fields.keys()
@@ -61,24 +79,23 @@ def _field_names(node: Any) -> Iterable[str]:
 
 
 @functools.cache
-def _tracked_class(cls: type) -> type:
-    """A subclass of a pydantic model or dataclass whose attribute sets are logged.
+def _tracked_class(cls: type, wrap: Wrap) -> type:
+    """A subclass of a pydantic model or dataclass whose attribute sets are logged, and whose
+    new field values ``wrap`` tracks.
 
     It adds no slots, so an instance's ``__class__`` can be swapped in place; it compares equal
     to instances of the plain class with the same fields.
     """
-    from .containers import wrap  # it sits above this module: see the module docstring
-
     base_setattr = typing.cast(Callable[[Any, str, Any], None], cls.__setattr__)
     is_model = issubclass(cls, pydantic.BaseModel)
 
     def __setattr__(self: Any, name: str, value: Any) -> None:
-        shape = _field_shape(cls, name)
+        shape = field_shape(cls, name)
         if shape is None:
             base_setattr(self, name, value)
             return
         place = _locate(self)
-        value = wrap(_validate(shape, value, self, name, place), shape, self, name)
+        value = wrap(validate_item(shape, value, self, name, place), shape, self, name)
         old = self.__dict__.get(name, _MISSING)
         if same_value(old, value):
             return
@@ -110,7 +127,7 @@ def _tracked_class(cls: type) -> type:
         "__hash__": cls.__hash__,
         "__module__": cls.__module__,
         "__qualname__": cls.__qualname__,
-        _TRACKED_MARK: True,
+        TRACKED_MARK: True,
     }
     # copies and pickles are plain, as for tracked containers: a copy is not part of any state
     namespace["__reduce_ex__"] = lambda self, _p: (_restore_model, (cls, untrack(self)))

@@ -1,13 +1,12 @@
 """The tree of tracked nodes: where each node sits, and how a change to it is reported.
 
-A tracked node — a :class:`TrackedContainer` (``list``, ``dict`` or ``set``, from
-:mod:`nbstate.containers`) or an instance of a tracking subclass of a pydantic model or
-dataclass (:mod:`nbstate.models`) — is linked to its parent and its key there; the chain of
-links ends at a :class:`~nbstate.changes.Root`, the var that owns the value. A mutation finds its
-node's path from those links (:func:`_locate`), makes the change, and logs it with its undo
-(:func:`_emit`). This module also holds what every kind of node shares: plain deep copies
-(:func:`untrack`), the "changes nothing a client sees" test (:func:`same_value`) and item
-validation with errors that name the var.
+A tracked node — a :class:`TrackedContainer` (``list`` or ``dict`` from
+:mod:`nbstate.containers`, ``set`` from :mod:`nbstate.sets`) or an instance of a tracking
+subclass of a pydantic model or dataclass (:mod:`nbstate.models`) — is linked to its parent and
+its key there; the chain of links ends at a :class:`~nbstate.changes.Root`, the var that owns
+the value. A mutation finds its node's path from those links (:func:`_locate`), makes the
+change, and logs it with its undo (:func:`_emit`); a node a change takes out of the tree is
+retired (:func:`retire`).
 
 Decisions:
 
@@ -16,9 +15,12 @@ Decisions:
 - A node that leaves the tree (``pop``, ``del``, an overwrite) is unlinked: later mutations of
   it are plain Python changes and reach no client.
 
-Layering: this module imports the log (:mod:`nbstate.changes`) and :mod:`nbstate.shapes`; the
-tracked models and containers build on it, and it knows them only through
-:class:`TrackedContainer` and the tracking mark on model classes.
+Layering: this module imports the log (:mod:`nbstate.changes`), plain values
+(:mod:`nbstate.plain`) and the JSON checks (:mod:`nbstate.travel`); item validation
+(:mod:`nbstate.validation`), the tracked models and the containers build on it, and it knows
+them only through :class:`TrackedContainer` and the tracking mark on model classes.
+:func:`~nbstate.plain.untrack` and :func:`~nbstate.plain.same_value` are re-exported here for
+the modules that still import them from this one.
 """
 
 from __future__ import annotations
@@ -33,18 +35,11 @@ import pydantic_core
 
 from .changes import Entry, Root, Undo
 from .errors import VarTypeError
+from .messages import cap, location
+from .plain import SCALAR_TYPES, is_tracked_object, plain_type, same_value, untrack
 from .protocol import encode, pointer
-from .shapes import (
-    NotJSON,
-    Shape,
-    cap,
-    check_any,
-    check_str,
-    explain,
-    explain_json,
-    location,
-    no_json_form,
-)
+from .shapes import Shape
+from .travel import NotJSON, check_any, explain_json, no_json_form
 
 __all__ = [
     "Place",
@@ -57,7 +52,6 @@ __all__ = [
     "untrack",
 ]
 
-_SCALAR_TYPES = frozenset({str, int, float, bool, type(None), bytes})
 _MISSING = object()
 
 # A tracked node's place: (parent, key). The parent is a tracked node or a Root.
@@ -66,7 +60,8 @@ _MODEL_LINKS: dict[int, tuple[weakref.ref[Any], _Parent, Any]] = {}
 
 
 class TrackedContainer:
-    """Base of :class:`~nbstate.containers.TrackedList`, ``TrackedDict`` and ``TrackedSet``.
+    """Base of :class:`~nbstate.containers.TrackedList`, :class:`~nbstate.containers.TrackedDict`
+    and :class:`~nbstate.sets.TrackedSet`.
 
     Each keeps its link in slots of its own (a base with slots could not be combined with
     ``list``, ``dict`` or ``set``); a tracked model's link is in a table keyed by its ``id``.
@@ -90,19 +85,6 @@ class TrackedContainer:
         return (self._nb_plain, (self._nb_plain(self),))
 
 
-_TRACKED_MARK = "__nbstate_tracked__"
-
-
-def _is_tracked_object(value: Any) -> bool:
-    return getattr(type(value), _TRACKED_MARK, False) is True
-
-
-def plain_type(value: Any) -> type:
-    """The user's class of ``value``: the model or dataclass behind its tracking subclass."""
-    cls = type(value)
-    return cls.__mro__[1] if getattr(cls, _TRACKED_MARK, False) is True else cls
-
-
 # --------------------------------------------------------------------------- links
 
 
@@ -118,7 +100,7 @@ def _link_of(node: Any) -> tuple[_Parent, Any]:
 def _set_link(node: Any, parent: _Parent, key: Any) -> None:
     if isinstance(node, TrackedContainer):
         node._nb_parent, node._nb_key = parent, key
-    elif _is_tracked_object(node):
+    elif is_tracked_object(node):
         ident = id(node)
         if parent is None:
             _MODEL_LINKS.pop(ident, None)
@@ -155,13 +137,13 @@ def _locate(node: Any, *, whole_values: bool = True) -> Place | None:
     stable = True
     whole: Any = None
     depth = 0  # how many of ``keys`` lie below ``whole``
-    if whole_values and _is_tracked_object(node) and _opaque(plain_type(node)):
+    if whole_values and is_tracked_object(node) and _opaque(plain_type(node)):
         whole = node
     while True:
         parent, key = _link_of(node)
         if parent is None:
             return None
-        if isinstance(parent, TrackedContainer) or _is_tracked_object(parent):
+        if isinstance(parent, TrackedContainer) or is_tracked_object(parent):
             if isinstance(parent, list):
                 stable = False
                 if not (isinstance(key, int) and key < len(parent) and parent[key] is node):
@@ -176,7 +158,7 @@ def _locate(node: Any, *, whole_values: bool = True) -> Place | None:
                 return None
             keys.append(str(key))
             node = parent
-            if whole_values and _is_tracked_object(node) and _opaque(plain_type(node)):
+            if whole_values and is_tracked_object(node) and _opaque(plain_type(node)):
                 whole, depth, stable = node, len(keys), True  # from here on: the path above it
             continue
         if isinstance(parent, _Removed) and parent.entry.flushed:
@@ -269,7 +251,7 @@ class _Removed:
 
 def retire(value: Any, root: Root, entry: Entry) -> None:
     """Unlink ``value``, which the change logged as ``entry`` took out of the tree."""
-    if type(value) not in _SCALAR_TYPES:
+    if type(value) not in SCALAR_TYPES:
         _set_link(value, _Removed(root, entry), None)
 
 
@@ -291,118 +273,10 @@ def attach(value: Any, parent: Any, key: Any) -> None:
 
 
 def _unlink(value: Any) -> None:
-    if type(value) not in _SCALAR_TYPES:
+    if type(value) not in SCALAR_TYPES:
         _set_link(value, None, None)
 
 
 def _relink(container: Any, key: Any, value: Any) -> None:
-    if type(value) not in _SCALAR_TYPES:
+    if type(value) not in SCALAR_TYPES:
         _set_link(value, container, key)
-
-
-# --------------------------------------------------------------------------- values
-
-
-def untrack(value: Any) -> Any:
-    """A deep plain copy of ``value``: builtin containers and the user's own classes."""
-    if type(value) in _SCALAR_TYPES:
-        return value
-    if isinstance(value, list):
-        return [untrack(v) for v in value]
-    if isinstance(value, dict):
-        return {k: untrack(v) for k, v in value.items()}
-    if isinstance(value, set):
-        return set(value)
-    if _is_tracked_object(value):
-        plain = plain_type(value)
-        copy: Any = object.__new__(plain)
-        if isinstance(value, pydantic.BaseModel):
-            for slot in ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__"):
-                object.__setattr__(copy, slot, _copy_attr(getattr(value, slot)))
-        object.__setattr__(copy, "__dict__", {k: untrack(v) for k, v in value.__dict__.items()})
-        return copy
-    return value
-
-
-def same_value(old: Any, new: Any) -> bool:
-    """Whether ``new`` changes nothing a client sees: equal, and of the same JSON types all the
-    way down (``True`` is not ``1`` and ``1.0`` is not ``1``, though Python finds them equal).
-
-    Models and dataclasses compare by their class (a tracked one is its plain class) and ``==``.
-    """
-    return old is new or (bool(old == new) and _same_types(old, new))
-
-
-def _same_types(a: Any, b: Any) -> bool:
-    if isinstance(a, list):
-        return isinstance(b, list) and all(
-            x is y or _same_types(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict):
-        return isinstance(b, dict) and all(v is b[k] or _same_types(v, b[k]) for k, v in a.items())
-    if isinstance(a, set):
-        return isinstance(b, set)
-    return plain_type(a) is plain_type(b)
-
-
-def _copy_attr(v: Any) -> Any:
-    return None if v is None else type(v)(v)
-
-
-def _validate(shape: Shape, value: Any, node: Any, key: Any, place: Place | None) -> Any:
-    """``shape.validate(value)`` for ``node[key]``, where ``node`` sits at ``place`` (from
-    :func:`_locate`); a failure names the var and the place inside it.
-
-    A value that will reach a client (``place`` has a path) must also be one JSON can carry; one
-    that stays on the server (in a backend var, or in a node out of every state) need not.
-
-    Raises:
-        VarTypeError: with pydantic's errors as its ``detail``.
-    """
-    try:
-        return shape.validate(value, place is not None and place[1] is not None)
-    except pydantic.ValidationError as exc:
-        raise VarTypeError(explain(_where(node, key), exc, shape.annotation),
-                           detail=exc.errors()) from exc
-    except NotJSON as exc:
-        raise VarTypeError(explain_json(_where(node, key), exc),
-                           detail=[exc.detail(value)]) from None
-
-
-def _validate_key(key: Any, node: Any, place: Place | None) -> None:
-    """A dict key that will reach a client must be one JSON can carry (no lone surrogate)."""
-    if type(key) is str and not key.isascii() and place is not None and place[1] is not None:
-        try:
-            check_str(key)
-        except NotJSON as exc:
-            raise VarTypeError(cap(f"{_where(node, None)}: a key {exc.reason}"),
-                               detail=[exc.detail(key)]) from None
-
-
-def _where(node: Any, key: Any) -> str:
-    """``state.var[3].name``: where ``node[key]`` is, for a message (``key`` ``None``: the node;
-    ``"-"``: an item of a set)."""
-    place = _locate(node, whole_values=False)
-    root: Any = place[0] if place is not None else None
-    while isinstance(root, _Removed):
-        root = root.root
-    var_key = getattr(getattr(root, "var", None), "key", None)  # a backend var's has no tokens
-    tokens = place[1] if place is not None else None
-    if tokens is not None:
-        var = f"{tokens[0]}.{tokens[1]}"
-    elif isinstance(var_key, tuple) and len(var_key) == 2:
-        var = f"{var_key[0]}.{var_key[1]}"
-    else:
-        var = "a value"
-    inner: list[Any] = []  # the raw keys: list indices stay ints, so they read as [3]
-    child = node
-    while True:
-        parent, at = _link_of(child)
-        if not (isinstance(parent, TrackedContainer) or _is_tracked_object(parent)):
-            break
-        inner.append(at)
-        child = parent
-    inner.reverse()
-    if key not in (None, "-"):
-        inner.append(key)
-    where = location(var, inner)
-    return f"an item of {where}" if key == "-" else where

@@ -33,8 +33,10 @@ import pydantic
 
 from .containers import wrap
 from .errors import ComputedVarError, ReadOnlyVarError, VarTypeError
+from .messages import explain
 from .protocol import encode
-from .shapes import NotJSON, Shape, explain, explain_json, shape_of, surrogate
+from .shapes import Shape, shape_of
+from .travel import NotJSON, explain_json, surrogate
 
 if TYPE_CHECKING:
     from .state import State

@@ -1,5 +1,5 @@
-"""The tracked containers: every list, dict and set mutation becomes the smallest op, and undoes
-exactly; tracked containers still behave like the builtins."""
+"""The tracked containers: every list and dict mutation becomes the smallest op, and undoes
+exactly; tracked containers (sets too) still behave like the builtins."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 import nbstate as ns
-from nbstate.containers import TrackedDict, TrackedList, TrackedSet
+from nbstate.containers import TrackedDict, TrackedList
+from nbstate.sets import TrackedSet
 from nbstate.testing import StateClient
 from nbstate.tracking import untrack
 from tests.boxes import (
@@ -83,15 +84,6 @@ CASES: list[Case] = [
         {"op": "remove", "path": f"{P}/d/x"}, {"op": "remove", "path": f"{P}/d/y"}]),
     ("dict key escaping", lambda s: s.d.__setitem__("a/b~c", 1),
      [{"op": "add", "path": f"{P}/d/a~1b~0c", "value": 1}]),
-    ("set add", lambda s: s.tags.add("q"), [{"op": "replace", "path": f"{P}/tags"}]),
-    ("set add existing", lambda s: s.tags.add("p"), []),
-    ("set discard", lambda s: s.tags.discard("p"),
-     [{"op": "replace", "path": f"{P}/tags", "value": []}]),
-    ("set update", lambda s: s.tags.update({"x", "y"}), [{"op": "replace", "path": f"{P}/tags"}]),
-    ("set ior", lambda s: s.tags.__ior__({"x"}), [{"op": "replace", "path": f"{P}/tags"}]),
-    ("set isub", lambda s: s.tags.__isub__({"p"}),
-     [{"op": "replace", "path": f"{P}/tags", "value": []}]),
-    ("set clear", lambda s: s.tags.clear(), [{"op": "replace", "path": f"{P}/tags", "value": []}]),
     ("list of dicts", lambda s: s.rows[1].__setitem__("n", 5),
      [{"op": "replace", "path": f"{P}/rows/1/n", "value": 5}]),
     ("list of dicts add", lambda s: s.rows.append({"n": 3}),
@@ -117,11 +109,6 @@ async def test_mutation_ops(action: Callable[[Any], Any], expected: list[dict[st
 @pytest.mark.parametrize("action", actions(CASES))
 async def test_mutation_rolls_back(action: Callable[[Any], Any]) -> None:
     await assert_rolls_back(action)
-
-
-async def test_set_ops_carry_the_whole_set() -> None:
-    _, ops = await run(lambda s: s.tags.update({"x", "y"}))
-    assert sorted(ops[0]["value"]) == ["p", "x", "y"]
 
 
 async def test_one_object_at_two_places_is_copied() -> None:
@@ -190,8 +177,6 @@ NOT_JSON: list[tuple[str, Callable[[Any], Any], str]] = [
     ("dict value", lambda s: s.rows[0].__setitem__("n", LONE),
      "ch_box.rows[0].n must be valid Unicode text"),
     ("dict key", lambda s: s.d.__setitem__(LONE, 1), "ch_box.d: a key contains a lone surrogate"),
-    ("set add", lambda s: s.tags.add(LONE), "an item of ch_box.tags: contains a lone surrogate"),
-    ("set update", lambda s: s.tags.update(["ok", LONE]), "an item of ch_box.tags: contains"),
     ("list at depth", lambda s: s.model.inner.tags.append(LONE),
      "ch_box.model.inner.tags[0]: contains a lone surrogate"),
     ("dict of models", lambda s: s.model.by_name.__setitem__("k", {"tags": [LONE]}),
@@ -250,9 +235,6 @@ BULK: list[tuple[str, Callable[[Any], Any]]] = [
     ("dict update kwargs", lambda s: s.d.update({"z": 3}, w="bad")),
     ("dict update key", lambda s: s.d.update({"z": 3, LONE: 4})),
     ("dict ior", lambda s: s.d.__ior__({"z": 3, "x": 5, "w": None})),
-    ("set update", lambda s: s.tags.update({"ok"}, [2])),
-    ("set ior", lambda s: s.tags.__ior__({"ok", 3})),
-    ("set symmetric update", lambda s: s.tags.symmetric_difference_update(["q", None])),
     ("models in a list", lambda s: s.model.by_name.update(a={"n": 1}, b={"n": "x"})),
 ]
 

@@ -5,13 +5,20 @@ from __future__ import annotations
 import json
 import math
 import types
+import typing
 from typing import Annotated, Any, Literal, Optional
 
 import pydantic
 import pytest
 
 import nbstate as ns
-from nbstate.handlers import EventHandler, EventSpec, HandlerRef, is_handler_function
+from nbstate.handlers import (
+    EventHandler,
+    EventSpec,
+    HandlerRef,
+    Parameter,
+    is_handler_function,
+)
 from nbstate.testing import StateClient
 
 
@@ -296,3 +303,48 @@ def test_defaults_are_not_checked_as_payload() -> None:
     assert math.isnan(handler.validate("hd_defaults.go", {})["x"])
     with pytest.raises(ns.PayloadError, match="NaN is not JSON"):
         handler.validate("hd_defaults.go", {"x": "nan"})
+
+
+def test_parameters_are_read_once_with_their_constraints() -> None:
+    add = _shop("add")
+    qty, note = add.parameters
+    assert (qty.name, qty.annotated, qty.required) == ("qty", True, True)
+    base, field = typing.get_args(qty.annotation)  # the constraints kept: Field(ge=1, le=99)
+    assert base is int
+    assert [type(m).__name__ for m in field.metadata] == ["Ge", "Le"]
+    assert note == Parameter("note", str, True, "")
+    assert not note.required
+    assert add.parameters is add.parameters  # cached
+    assert _shop("nothing").parameters == ()
+    assert HdForm.__nbstate_handlers__["untyped"].parameters == (Parameter("value"),)
+
+
+class HdLater(ns.State):
+    def go(self, item: HdDefinedLater) -> None:  # a type defined after the state class
+        pass
+
+    def rest(self, first: int, *more: int, **options: str) -> None:
+        pass
+
+
+class HdDefinedLater(pydantic.BaseModel):
+    n: int = 0
+
+
+def test_parameters_may_name_types_defined_after_the_state() -> None:
+    (item,) = HdLater.__nbstate_handlers__["go"].parameters
+    assert item.annotation is HdDefinedLater
+
+
+def test_star_parameters_are_not_payload_keys() -> None:
+    rest = HdLater.__nbstate_handlers__["rest"]
+    assert [p.name for p in rest.parameters] == ["first"]
+    assert rest.describe_params() == ["first: int"]
+    assert rest.validate("hd_later.rest", {"first": "2"}) == {"first": 2}
+    with pytest.raises(ns.PayloadError, match="more is not expected"):
+        rest.validate("hd_later.rest", {"first": 1, "more": [2]})
+    ref: Any = HdLater.rest
+    with pytest.raises(ns.PayloadError, match=r"takes 1 arguments, got 2; it takes "
+                                              r"hd_later\.rest\(first: int\)"):
+        ref(1, 2)
+

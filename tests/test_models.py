@@ -3,7 +3,9 @@ its fields' is sent whole."""
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import inspect
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -11,7 +13,11 @@ import pydantic
 import pytest
 
 import nbstate as ns
+from nbstate import models
+from nbstate.models import track_object, trackable_object
+from nbstate.plain import plain_type
 from nbstate.protocol import encode
+from nbstate.shapes import Shape
 from nbstate.testing import StateClient
 from nbstate.tracking import untrack
 from tests.boxes import (
@@ -281,3 +287,39 @@ def test_field_constraints_hold_for_attribute_sets(action: Callable[[Any], Any],
     assert str(info.value) == message
     assert limits.bounded == ChBounded()
     assert limits.pair == ChBoundedPair()
+
+
+# --------------------------------------------------------------------------- layering
+
+
+def test_models_do_not_import_the_containers() -> None:
+    """The containers build on this module; it gets their ``wrap`` passed in, at any depth."""
+    tree = ast.parse(inspect.getsource(models))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert "containers" not in imported
+
+
+@dataclasses.dataclass
+class ChNote:
+    text: str = ""
+    tags: list[str] = dataclasses.field(default_factory=list)
+
+
+def test_tracked_fields_go_through_the_wrap_passed_in() -> None:
+    calls: list[tuple[Any, str, bool]] = []
+
+    def wrap(value: Any, shape: Shape, parent: Any, key: Any, *, within: bool = False) -> Any:
+        calls.append((value, key, within))
+        return value
+
+    note = ChNote(tags=["a"])
+    assert trackable_object(note)
+    assert track_object(note, wrap) is note
+    assert plain_type(note) is ChNote
+    assert calls == [(["a"], "tags", True)]  # the str field is a scalar: nothing to wrap
+    note.tags = ["b"]  # out of every state: validated, wrapped, not logged
+    assert calls[-1] == (["b"], "tags", False)
+    assert note == ChNote(tags=["b"])
+    assert not trackable_object(ChSlotted())
+    assert not trackable_object(ChNote)
+

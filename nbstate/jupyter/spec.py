@@ -15,7 +15,6 @@ Schemas come from pydantic (JSON Schema draft 2020-12); a type pydantic cannot d
 from __future__ import annotations
 
 import inspect
-import typing
 from typing import Any
 
 import pydantic
@@ -43,14 +42,11 @@ def spec_of(cls: type[State]) -> dict[str, Any]:
 
 
 def _handler_spec(handler: EventHandler) -> dict[str, Any]:
-    hints = typing.get_type_hints(handler.fn)
     params = []
-    for p in handler.params:
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            continue
-        entry: dict[str, Any] = {"name": p.name, "required": p.default is inspect.Parameter.empty,
-                                 "schema": _schema(hints.get(p.name, Any))}
-        if p.default is not inspect.Parameter.empty:
+    for p in handler.parameters:
+        entry: dict[str, Any] = {"name": p.name, "required": p.required,
+                                 "schema": _schema(p.annotation)}
+        if not p.required:
             entry["default"] = encode(p.default)
         params.append(entry)
     return {"name": handler.name, "doc": inspect.cleandoc(handler.fn.__doc__ or ""),

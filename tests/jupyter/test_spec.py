@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
-from typing import Literal
+from typing import Annotated, Literal
+
+import pydantic
 
 import nbstate as ns
 from nbstate.jupyter.spec import spec_of
@@ -66,3 +68,18 @@ def test_a_substate_lists_only_its_own_vars_and_handlers() -> None:
     assert spec["path"] == "spec_palette.spec_swatch"
     assert [v["name"] for v in spec["vars"]] == ["shade"]
     assert [h["name"] for h in spec["handlers"]] == ["darken"]
+
+
+class SpecOrder(ns.State):
+    log: list[int] = []
+
+    def add(self, qty: Annotated[int, pydantic.Field(ge=1, le=9)] = 1, *rest: int,
+            **options: str) -> None:
+        self.log.append(qty)
+
+
+def test_parameter_schemas_are_those_the_payload_is_validated_against() -> None:
+    (add,) = spec_of(SpecOrder)["handlers"]
+    assert add["params"] == [{"name": "qty", "required": False, "default": 1,
+                              "schema": {"type": "integer", "minimum": 1, "maximum": 9}}]
+
