@@ -11,27 +11,38 @@ what was flushed stays flushed, and the error names the handler.
 
 from __future__ import annotations
 
-import contextvars
 import inspect
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from .context import StatePort, mode
 from .errors import EventHandlerError, NbStateError, PayloadError
 from .handlers import EventHandler, EventSpec, HandlerRef
 from .protocol import ErrorInfo
 
-if TYPE_CHECKING:
-    from .session import Session
-    from .state import State
-
-__all__ = ["error_info", "run", "run_background"]
-
-# Who is running: None (free code such as a notebook cell), "handler" (holds the lock),
-# "background" (a background handler outside its lock) or "locked" (inside `async with self`).
-_mode: contextvars.ContextVar[str | None] = contextvars.ContextVar("nbstate_mode", default=None)
+__all__ = ["Runner", "error_info", "run", "run_background"]
 
 
-async def run(session: Session, state: State, handler: EventHandler, kwargs: dict[str, Any],
+class Runner(Protocol):
+    """What running a handler needs of its session."""
+
+    def flush(self, upto: int | None = None) -> Any:
+        """Send the logged changes as one delta."""
+
+    def rollback(self, since: int | None = None) -> None:
+        """Undo the changes since the last flush point."""
+
+    def yield_point(self) -> None:
+        """A handler yielded: flush now or soon."""
+
+    def report(self, error: ErrorInfo) -> None:
+        """Tell the listeners of a background handler's error."""
+
+    async def dispatch(self, handler: str, payload: Any = None) -> None:
+        """Run a chained event."""
+
+
+async def run(session: Runner, state: StatePort, handler: EventHandler, kwargs: dict[str, Any],
               path: str) -> list[EventSpec]:
     """Run one handler under the session lock; return the events it chained.
 
@@ -39,50 +50,50 @@ async def run(session: Session, state: State, handler: EventHandler, kwargs: dic
         EventHandlerError: the handler (or a computed var it invalidated) raised.
     """
     chained: list[EventSpec] = []
-    token = _mode.set("handler")
+    token = mode.set("handler")
     try:
         await _drive(session, handler.fn(state, **kwargs), chained, flush_yields=True)
         session.flush()
     except Exception as exc:
-        session._rollback()
+        session.rollback()
         session.flush()
         raise EventHandlerError(path, exc) from exc
     except BaseException:
         # interrupted (KeyboardInterrupt, SystemExit), cancelled or timed out: undone like a
         # failure, then the exception goes on as Python expects
-        session._rollback()
+        session.rollback()
         session.flush()
         raise
     finally:
-        _mode.reset(token)
+        mode.reset(token)
     return chained
 
 
-async def run_background(session: Session, state: State, handler: EventHandler,
+async def run_background(session: Runner, state: StatePort, handler: EventHandler,
                          kwargs: dict[str, Any], path: str) -> None:
     """Run a background handler (a task of its own) and then what it chained.
 
     Its errors cannot reach a waiting sender, so they go to every listener of the session.
     """
-    _mode.set("background")
+    mode.set("background")
     chained: list[EventSpec] = []
     try:
         await _drive(session, handler.fn(state, **kwargs), chained, flush_yields=False)
     except Exception as exc:
-        session._report(error_info(path, exc))
+        session.report(error_info(path, exc))
         return
     except BaseException as exc:
-        session._report(error_info(path, exc))
+        session.report(error_info(path, exc))
         raise
-    _mode.set(None)
+    mode.set(None)
     for spec in chained:
         try:
             await session.dispatch(spec.handler, spec.payload)
         except NbStateError as exc:
-            session._report(error_info(spec.handler, exc))
+            session.report(error_info(spec.handler, exc))
 
 
-async def _drive(session: Session, result: Any, chained: list[EventSpec], *,
+async def _drive(session: Runner, result: Any, chained: list[EventSpec], *,
                  flush_yields: bool) -> None:
     # A flush or a bad item can fail between two steps: the generator is then closed here, so
     # its ``finally`` blocks run inside the handler (and are rolled back with it), not at GC.
@@ -92,7 +103,7 @@ async def _drive(session: Session, result: Any, chained: list[EventSpec], *,
                 if item is not None:
                     _chain(item, chained)
                 if flush_yields:
-                    session._yield_point()
+                    session.yield_point()
         finally:
             await result.aclose()
     elif inspect.isgenerator(result):
@@ -101,7 +112,7 @@ async def _drive(session: Session, result: Any, chained: list[EventSpec], *,
                 if item is not None:
                     _chain(item, chained)
                 if flush_yields:
-                    session._yield_point()
+                    session.yield_point()
         finally:
             result.close()
     else:

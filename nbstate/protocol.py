@@ -6,7 +6,8 @@ state is one widget model and a patch addresses that model's vars (``/items/-``)
 travel as custom messages of the Jupyter widget message spec (``method: "custom"``), and
 ``js/src/protocol.ts`` mirrors every shape here.
 
-Browser → kernel (one ordered path for events and var sets, see DESIGN.md §4):
+Browser → kernel (one ordered path for events and var sets: the ipywidgets frontend throttles
+trait updates but not custom messages, so two paths could arrive out of order):
 
 - :class:`EventMessage` ``{"type": "event", "id", "handler", "payload"}``
 - :class:`SetMessage` ``{"type": "set", "id", "var", "value"}``

@@ -21,11 +21,9 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from .travel import Check, NotJSON, check_any, travel_check
+from .travel import Check, check_any, travel_check
 
-# NotJSON and check_any live in nbstate.travel; they are re-exported here until every importer
-# takes them from there.
-__all__ = ["ANY", "NotJSON", "Shape", "check_any", "field_shape", "shape_of"]
+__all__ = ["ANY", "Shape", "field_shape", "shape_of"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -8,10 +8,13 @@ attributes (descriptors), nothing is hidden in registries a type checker cannot 
 path registry that maps a path back to its class.
 
 Instances are made only by a session (one per state class per session); user code reaches them
-through ``session.get_state(Todo)`` or, inside a handler, ``await self.get_state(Todo)``.
+through ``session.get_state(Todo)`` or, inside a handler, ``await self.get_state(Todo)``. A
+state reaches its session only through :class:`~nbstate.context.SessionPort`, so this module
+imports nothing above it.
 
-Re-running a notebook cell that redefines a class with the same module and qualified name
-replaces the class at its path; any other class claiming a taken path is an error.
+:data:`classes` maps each path to its class. Re-running a notebook cell that redefines a class
+with the same module and qualified name replaces the class at its path (and tells the sessions,
+which move their instances to it); any other class claiming a taken path is an error.
 """
 
 from __future__ import annotations
@@ -21,36 +24,77 @@ import re
 import sys
 import typing
 import weakref
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from collections.abc import Callable, ItemsView
+from typing import Any, ClassVar, Protocol, TypeVar
 
+from .context import SessionPort, VarKey
 from .errors import DuplicateStateError, UnknownVarError
 from .handlers import EventHandler, is_handler_function
-from .vars import BackendVar, BaseVar, ComputedVar, VarKey
+from .vars import BackendVar, BaseVar, ComputedVar
 
-if TYPE_CHECKING:
-    from .session import Session
-
-__all__ = ["RESERVED_NAMES", "State", "registry", "state_path"]
+__all__ = ["RESERVED_NAMES", "State", "StateRegistry", "classes", "registry", "state_path"]
 
 S = TypeVar("S", bound="State")
 
 RESERVED_NAMES = frozenset({"_esm", "_css"})
 """Class attributes that configure a state's view (anywidget-style), never backend vars."""
 
-_registry: dict[str, type[State]] = {}
-# Sessions to tell when a notebook cell redefines a class (weakly held: a session may be dropped).
-_redefinition_listeners: weakref.WeakSet[Any] = weakref.WeakSet()
+class Redefinable(Protocol):
+    def redefined(self, cls: type[State]) -> None:
+        """``cls`` replaced the class at its path."""
 
 
-def on_redefinition(listener: Any) -> None:
-    """Call ``listener._redefined(cls)`` whenever a state class replaces its older self."""
-    _redefinition_listeners.add(listener)
+class StateRegistry:
+    """Every defined state class by path, and who to tell when one is redefined.
+
+    State classes are module-level definitions, shared by every session of the process, so one
+    registry serves the process; sessions (one per visitor) listen to it, weakly held.
+    """
+
+    def __init__(self) -> None:
+        self._by_path: dict[str, type[State]] = {}
+        self._listeners: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def get(self, path: str, default: type[State] | None = None) -> type[State] | None:
+        return self._by_path.get(path, default)
+
+    def paths(self) -> list[str]:
+        return list(self._by_path)
+
+    def items(self) -> ItemsView[str, type[State]]:
+        return self._by_path.items()
+
+    def on_redefinition(self, listener: Redefinable) -> None:
+        """Call ``listener.redefined(cls)`` whenever a state class replaces its older self."""
+        self._listeners.add(listener)
+
+    def register(self, cls: type[State]) -> None:
+        """Put ``cls`` at its path.
+
+        Raises:
+            DuplicateStateError: another class (not an older definition of it) has the path.
+        """
+        path = cls.__nbstate_path__
+        old = self._by_path.get(path)
+        if old is not None and old is not cls and (
+                old.__module__, old.__qualname__) != (cls.__module__, cls.__qualname__):
+            raise DuplicateStateError(
+                f"state path {path!r} is taken by {old.__module__}.{old.__qualname__}; "
+                f"{cls.__module__}.{cls.__qualname__} would claim it too. Rename one of the "
+                "classes")
+        self._by_path[path] = cls
+        if old is not None and old is not cls:
+            for listener in list(self._listeners):
+                listener.redefined(cls)
+
+
+classes = StateRegistry()
+"""The process's state classes by path."""
 
 
 def registry() -> dict[str, type[State]]:
     """A copy of the path → state class map of every defined state class."""
-    return dict(_registry)
+    return dict(classes.items())
 
 
 def state_path(cls: type[State]) -> str:
@@ -79,7 +123,7 @@ class State:
     __nbstate_setters__: ClassVar[dict[str, BaseVar[Any] | ComputedVar[Any]]] = {}
     """Every var descriptor by name, own and inherited (assignment goes straight to it)."""
 
-    _nb_session: Session
+    _nb_session: SessionPort
     _nb_path: str
     _nb_values: dict[str, Any]
     _nb_computed: dict[str, Any]
@@ -89,7 +133,7 @@ class State:
         super().__init_subclass__(**kwargs)
         _set_up(cls)
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: SessionPort) -> None:
         """Made by a :class:`~nbstate.Session` only: one instance per class per session."""
         set_ = object.__setattr__
         set_(self, "_nb_session", session)
@@ -97,17 +141,15 @@ class State:
         set_(self, "_nb_values", {})
         set_(self, "_nb_computed", {})
         set_(self, "_nb_roots", {})
-        from .session import VarRoot  # the root type lives with the session it reports to
-
         for var in type(self).__nbstate_vars__.values():
-            root = self._nb_roots[var.name] = VarRoot(self, var)
+            root = self._nb_roots[var.name] = session.root(self, var)
             self._nb_values[var.name] = var.wrap(var.initial(self._nb_path), root)
 
     def __setattr__(self, name: str, value: Any) -> None:
         var = type(self).__nbstate_setters__.get(name)
         if var is not None:
             if var.owner_path == self._nb_path and isinstance(var, BaseVar):
-                self._nb_session._assign(self, var, value)  # the common case, one call less
+                self._nb_session.assign(self, var, value)  # the common case, one call less
             else:
                 var.__set__(self, value)
             return
@@ -130,21 +172,23 @@ class State:
 
     def _nb_owner(self, path: str) -> State:
         """The session's instance that holds vars declared at ``path`` (an ancestor)."""
-        return self._nb_session._state_at(path)
+        state: State = self._nb_session.state_at(path)
+        return state
 
     # ----------------------------------------------------------------- public API
 
     async def get_state(self, cls: type[S]) -> S:
         """The session's instance of ``cls`` (any state of the same session)."""
-        return self._nb_session.get_state(cls)
+        state: S = self._nb_session.get_state(cls)
+        return state
 
     async def __aenter__(self: S) -> S:
         """In a background handler: take the session lock to mutate; the exit flushes."""
-        await self._nb_session._enter_background_block(self)
+        await self._nb_session.enter_block(self)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        self._nb_session._exit_background_block(self, failed=exc[0] is not None)
+        self._nb_session.exit_block(self, failed=exc[0] is not None)
 
 
 _display_hook: Callable[[State], dict[str, Any] | None] | None = None
@@ -206,7 +250,7 @@ def _set_up(cls: type[State]) -> None:
             names.update(klass.__dict__.get("__nbstate_computed__", {}))
     cls.__nbstate_names__ = frozenset(names)
     cls.__nbstate_setters__ = {name: getattr(cls, name) for name in names}
-    _register(cls)
+    classes.register(cls)
 
 
 _NO_DEFAULT = object()
@@ -242,21 +286,6 @@ def _default_for(path: str, name: str, hint: Any, default: Any) -> Any:
             pass
     raise TypeError(f"var {path}.{name} has no default and {hint!r} has no empty value; "
                     f"give it one: '{name}: ... = <default>'")
-
-
-def _register(cls: type[State]) -> None:
-    path = cls.__nbstate_path__
-    old = _registry.get(path)
-    if old is not None and old is not cls and (
-            old.__module__, old.__qualname__) != (cls.__module__, cls.__qualname__):
-        raise DuplicateStateError(
-            f"state path {path!r} is taken by {old.__module__}.{old.__qualname__}; "
-            f"{cls.__module__}.{cls.__qualname__} would claim it too. Rename one of the classes"
-        )
-    _registry[path] = cls
-    if old is not None and old is not cls:
-        for listener in list(_redefinition_listeners):
-            listener._redefined(cls)
 
 
 def resolve_dep(cls: type[State], dep: str) -> VarKey:

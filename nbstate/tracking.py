@@ -19,8 +19,6 @@ Layering: this module imports the log (:mod:`nbstate.changes`), plain values
 (:mod:`nbstate.plain`) and the JSON checks (:mod:`nbstate.travel`); item validation
 (:mod:`nbstate.validation`), the tracked models and the containers build on it, and it knows
 them only through :class:`TrackedContainer` and the tracking mark on model classes.
-:func:`~nbstate.plain.untrack` and :func:`~nbstate.plain.same_value` are re-exported here for
-the modules that still import them from this one.
 """
 
 from __future__ import annotations
@@ -36,7 +34,7 @@ import pydantic_core
 from .changes import Entry, Root, Undo
 from .errors import VarTypeError
 from .messages import cap, location
-from .plain import SCALAR_TYPES, is_tracked_object, plain_type, same_value, untrack
+from .plain import SCALAR_TYPES, is_tracked_object, plain_type
 from .protocol import encode, pointer
 from .shapes import Shape
 from .travel import NotJSON, check_any, explain_json, no_json_form
@@ -46,10 +44,7 @@ __all__ = [
     "TrackedContainer",
     "attach",
     "detach",
-    "plain_type",
     "retire",
-    "same_value",
-    "untrack",
 ]
 
 _MISSING = object()

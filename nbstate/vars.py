@@ -27,28 +27,21 @@ import dataclasses
 import math
 import typing
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
 import pydantic
 
 from .containers import wrap
+from .context import StatePort, VarKey, reading
 from .errors import ComputedVarError, ReadOnlyVarError, VarTypeError
 from .messages import explain
 from .protocol import encode
 from .shapes import Shape, shape_of
 from .travel import NotJSON, explain_json, surrogate
 
-if TYPE_CHECKING:
-    from .state import State
-
-__all__ = ["BackendVar", "BaseVar", "ComputedVar", "Dependencies", "VarKey", "computed"]
+__all__ = ["BackendVar", "BaseVar", "ComputedVar", "VarKey", "computed"]
 
 T = TypeVar("T")
-VarKey = tuple[str, str]
-"""``(state path, var name)``: a var's identity within a session."""
-
-# Stack of the read sets of the computed vars being evaluated, innermost last.
-_reads: list[set[VarKey]] = []
 
 
 class BaseVar(Generic[T]):
@@ -73,20 +66,21 @@ class BaseVar(Generic[T]):
     @overload
     def __get__(self, instance: None, owner: type) -> BaseVar[T]: ...
     @overload
-    def __get__(self, instance: State, owner: type) -> T: ...
-    def __get__(self, instance: State | None, owner: type) -> Any:
+    def __get__(self, instance: StatePort, owner: type) -> T: ...
+    def __get__(self, instance: StatePort | None, owner: type) -> Any:
         if instance is None:
             return self
-        if _reads:
-            _reads[-1].add((self.owner_path, self.name))
+        reads = reading.get()
+        if reads is not None:
+            reads.add(self.key)
         state = instance if instance._nb_path == self.owner_path else instance._nb_owner(
             self.owner_path)
         return state._nb_values[self.name]
 
-    def __set__(self, instance: State, value: Any) -> None:
+    def __set__(self, instance: StatePort, value: Any) -> None:
         state = instance if instance._nb_path == self.owner_path else instance._nb_owner(
             self.owner_path)
-        state._nb_session._assign(state, self, value)
+        state._nb_session.assign(state, self, value)
 
     def validate(self, state_path: str, value: Any) -> Any:
         """Validate ``value`` for this var; a base var also refuses what JSON cannot carry.
@@ -151,23 +145,24 @@ class ComputedVar(Generic[T]):
     @overload
     def __get__(self, instance: None, owner: type) -> ComputedVar[T]: ...
     @overload
-    def __get__(self, instance: State, owner: type) -> T: ...
-    def __get__(self, instance: State | None, owner: type) -> Any:
+    def __get__(self, instance: StatePort, owner: type) -> T: ...
+    def __get__(self, instance: StatePort | None, owner: type) -> Any:
         if instance is None:
             return self
-        if _reads:
-            _reads[-1].add((self.owner_path, self.name))
+        reads = reading.get()
+        if reads is not None:
+            reads.add(self.key)
         state = instance if instance._nb_path == self.owner_path else instance._nb_owner(
             self.owner_path)
         return self.value(state)
 
-    def __set__(self, instance: State, value: Any) -> None:
+    def __set__(self, instance: StatePort, value: Any) -> None:
         raise ReadOnlyVarError(
             f"{instance._nb_path}.{self.name} is a computed var and cannot be assigned; "
             "assign the vars it is computed from instead"
         )
 
-    def value(self, state: State) -> T:
+    def value(self, state: StatePort) -> T:
         """The current value, recomputed first when stale or uncached."""
         cached: _Cached = state._nb_computed.setdefault(self.name, _Cached())
         if cached.stale or not self.cache:
@@ -175,9 +170,9 @@ class ComputedVar(Generic[T]):
             cached.stale = False
         return typing.cast(T, cached.value)
 
-    def compute(self, state: State) -> T:
+    def compute(self, state: StatePort) -> T:
         reads: set[VarKey] = set()
-        _reads.append(reads)
+        token = reading.set(reads)
         try:
             value = self.fget(state)
         except Exception as exc:
@@ -186,13 +181,13 @@ class ComputedVar(Generic[T]):
                 f"{type(exc).__name__}: {exc}"
             ) from exc
         finally:
-            _reads.pop()
+            reading.reset(token)
         if self.explicit_deps is None:
             reads.discard(self.key)
-            state._nb_session._deps.track(state, self, reads)
+            state._nb_session.track(state, self, reads)
         return value
 
-    def encoded(self, state: State) -> Any:
+    def encoded(self, state: StatePort) -> Any:
         return encode(self.value(state))
 
 
@@ -213,47 +208,3 @@ def computed(fget: Callable[[Any], T] | None = None, /, *, cache: bool = True,
     if fget is not None:
         return ComputedVar(fget)
     return lambda f: ComputedVar(f, cache=cache, deps=deps)
-
-
-class Dependencies:
-    """A session's dependency graph: which computed vars read which vars.
-
-    ``invalidate(key)`` marks every computed var that (transitively) depends on ``key`` stale
-    and remembers it, so a flush recomputes and diffs only those.
-    """
-
-    def __init__(self) -> None:
-        self.dependents: dict[VarKey, set[tuple[State, ComputedVar[Any]]]] = {}
-        self._reads: dict[tuple[int, str], set[VarKey]] = {}
-        self.dirty: dict[tuple[int, str], tuple[State, ComputedVar[Any]]] = {}
-
-    def track(self, state: State, var: ComputedVar[Any], reads: Iterable[VarKey]) -> None:
-        ident = (id(state), var.name)
-        for key in self._reads.pop(ident, ()):
-            self.dependents.get(key, set()).discard((state, var))
-        keys = set(reads)
-        self._reads[ident] = keys
-        for key in keys:
-            self.dependents.setdefault(key, set()).add((state, var))
-
-    def invalidate(self, key: VarKey) -> None:
-        dependents = self.dependents.get(key)
-        if not dependents:
-            return
-        for state, var in list(dependents):
-            cached = state._nb_computed.get(var.name)
-            ident = (id(state), var.name)
-            if ident in self.dirty and (cached is None or cached.stale):
-                continue
-            if cached is not None:
-                cached.stale = True
-            self.dirty[ident] = (state, var)
-            self.invalidate(var.key)
-
-    def forget(self, state: State) -> None:
-        """Drop every edge of a state leaving the session (a redefined class)."""
-        for ident in [i for i in self._reads if i[0] == id(state)]:
-            for key in self._reads.pop(ident):
-                self.dependents[key] = {
-                    d for d in self.dependents.get(key, set()) if d[0] is not state}
-        self.dirty = {i: d for i, d in self.dirty.items() if d[0] is not state}

@@ -17,9 +17,9 @@ import pydantic
 import pytest
 
 import nbstate as ns
+from nbstate.plain import untrack
 from nbstate.protocol import encode
 from nbstate.testing import StateClient
-from nbstate.tracking import untrack
 
 Case = tuple[str, Callable[[Any], Any], list[dict[str, Any]]]
 

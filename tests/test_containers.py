@@ -13,9 +13,9 @@ import pytest
 
 import nbstate as ns
 from nbstate.containers import TrackedDict, TrackedList
+from nbstate.plain import untrack
 from nbstate.sets import TrackedSet
 from nbstate.testing import StateClient
-from nbstate.tracking import untrack
 from tests.boxes import (
     ACTION,
     Case,

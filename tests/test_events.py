@@ -602,7 +602,7 @@ async def test_an_interrupted_handler_is_undone_and_the_exception_goes_on(
         await client.session.dispatch(handler)
     assert client.session.snapshot()["ev_stop"] == {"n": 0, "items": []}
     assert client.document == client.session.snapshot()
-    assert not client.session._session_lock().locked()
+    assert not client.session.lock.locked()
     await client.dispatch("ev_stop.bump")  # the session goes on
     assert client.document["ev_stop"]["n"] == 1
 

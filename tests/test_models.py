@@ -15,11 +15,10 @@ import pytest
 import nbstate as ns
 from nbstate import models
 from nbstate.models import track_object, trackable_object
-from nbstate.plain import plain_type
+from nbstate.plain import plain_type, untrack
 from nbstate.protocol import encode
 from nbstate.shapes import Shape
 from nbstate.testing import StateClient
-from nbstate.tracking import untrack
 from tests.boxes import (
     ACTION,
     Case,

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 import nbstate as ns
 from nbstate.patch import apply_patch
+from nbstate.plain import untrack
 from nbstate.protocol import Delta, ErrorInfo, encode
 from nbstate.testing import StateClient
-from nbstate.tracking import untrack
 
 # --------------------------------------------------------------------------- values
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -319,11 +319,11 @@ class SeGuard(ns.State):
 
     async def calls_itself(self) -> None:
         self.n = 1
-        await self._nb_session.dispatch("se_guard.bump")
+        await cast(ns.Session, self._nb_session).dispatch("se_guard.bump")
 
     async def sets_itself(self) -> None:
         self.n = 2
-        await self._nb_session.set_var("se_guard", "text", "x")
+        await cast(ns.Session, self._nb_session).set_var("se_guard", "text", "x")
 
     def bump(self) -> None:
         self.n += 1
@@ -405,5 +405,29 @@ async def test_a_failing_listener_is_resynced_and_fails_nothing_else() -> None:
     assert failing.resynced == [(client.session.snapshot(), client.session.revision)]
     await client.dispatch("se_guard.bump")
     assert client.document["se_guard"]["n"] == 2 and failing.calls == 2
-    client.session._report({"handler": "se_guard.bump", "type": "X", "message": "m"})
+    client.session.report({"handler": "se_guard.bump", "type": "X", "message": "m"})
     assert client.errors[-1]["type"] == "X"  # reported to the others despite the raise
+
+
+def test_the_current_session_is_bound_per_context() -> None:
+    import threading
+
+    from nbstate.session import bind_session, current_session
+
+    visitors = {name: ns.Session() for name in ("one", "two")}
+    seen: dict[str, ns.Session] = {}
+
+    def visit(name: str) -> None:  # a thread starts with a context of its own
+        bind_session(visitors[name])
+        ns.get_state(SeGuard).n = 5 if name == "one" else 7
+        seen[name] = current_session()
+
+    threads = [threading.Thread(target=visit, args=(name,)) for name in visitors]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == visitors
+    assert visitors["one"].get_state(SeGuard).n == 5
+    assert visitors["two"].get_state(SeGuard).n == 7
+    assert current_session() not in visitors.values()  # this context binds neither

@@ -634,7 +634,7 @@ async def test_computed_var_error_rolls_back_sets_and_blocks(how: str) -> None:
         await client.session.drain()
     assert [e["type"] for e in client.errors] == ["ComputedVarError"]
     assert client.session.get_state(VrBroken).n == 2
-    assert len(client.session._log) == 0
+    assert len(client.session.mutations) == 0
     assert client.document == client.session.snapshot()
     assert client.document["vr_broken"]["n"] == 2
     await client.dispatch("vr_broken.set_n", {"value": 5})

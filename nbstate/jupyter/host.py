@@ -4,7 +4,7 @@ The host is a session listener. A delta is split by state; for each model it bec
 one ipywidgets ``update`` with whole values (when every op replaces a whole var) or one custom
 ``patch`` message with the ops relative to the model (``/items/-``); in both cases the
 kernel-side trait values are brought to the same state, because traits are what a reloaded
-page or a Voila page reads (DESIGN.md §4). If sending fails, the session re-syncs the host:
+page or a Voila page reads. If sending fails, the session re-syncs the host:
 every model's var traits are sent again from the session document.
 
 Events and var sets arrive as custom messages and go to the session's :class:`~nbstate.inbox.
@@ -35,10 +35,10 @@ from ..errors import ReadOnlyVarError
 from ..events import error_info
 from ..inbox import Inbox
 from ..patch import apply_patch_in_place, parse_pointer
+from ..plain import same_value
 from ..protocol import Delta, ErrorInfo, copy_json, pointer
 from ..session import Session
 from ..state import State
-from ..tracking import same_value
 from .eager import start_eagerly
 from .spec import spec_of
 from .widget import StateWidget, runtime_source, trait_name, view_source, widget_class

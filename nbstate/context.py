@@ -1,0 +1,69 @@
+"""What the lower layers know of the running code and of a session, without importing it.
+
+Two context variables, so concurrent tasks and threads (one kernel context per visitor in
+marimo) never see each other's:
+
+- :data:`mode`: who is running — ``None`` (free code such as a notebook cell), ``"handler"``
+  (an event handler holding the session lock), ``"background"`` (a background handler outside
+  its lock) or ``"locked"`` (inside ``async with self``).
+- :data:`reading`: the read set of the computed var being evaluated, or ``None``; var reads add
+  their key to it, which is how computed vars find their dependencies.
+
+And the two small protocols through which states, vars and tracked values reach their session
+(:class:`SessionPort`) and each other (:class:`StatePort`): the session implements them, so the
+modules below it never import it (no import circle in the core).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from typing import Any, Protocol
+
+__all__ = ["SessionPort", "StatePort", "VarKey", "mode", "reading"]
+
+VarKey = tuple[str, str]
+"""``(state path, var name)``: a var's identity within a session."""
+
+mode: contextvars.ContextVar[str | None] = contextvars.ContextVar("nbstate_mode", default=None)
+reading: contextvars.ContextVar[set[VarKey] | None] = contextvars.ContextVar(
+    "nbstate_reading", default=None)
+
+
+class StatePort(Protocol):
+    """What vars and sessions use of a state instance."""
+
+    _nb_path: str
+    _nb_values: dict[str, Any]
+    _nb_computed: dict[str, Any]
+    _nb_roots: dict[str, Any]
+
+    @property
+    def _nb_session(self) -> SessionPort: ...
+
+    def _nb_owner(self, path: str) -> StatePort:
+        """The session's instance that holds vars declared at ``path`` (an ancestor)."""
+
+
+class SessionPort(Protocol):
+    """What states, vars and tracked values use of their session."""
+
+    def assign(self, state: Any, var: Any, value: Any) -> None:
+        """``state.<var> = value``: validate, skip an equal value, log the change."""
+
+    def state_at(self, path: str) -> Any:
+        """The session's instance of the state at ``path`` (made on first use)."""
+
+    def get_state(self, cls: Any) -> Any:
+        """The session's instance of state class ``cls``."""
+
+    def root(self, state: Any, var: Any) -> Any:
+        """Where the tracked value of ``var`` of ``state`` hangs (reports to the log)."""
+
+    def track(self, state: Any, var: Any, reads: set[VarKey]) -> None:
+        """Computed var ``var`` of ``state`` read ``reads`` when it last ran."""
+
+    async def enter_block(self, state: Any) -> None:
+        """``async with state`` in a background handler: take the session lock."""
+
+    def exit_block(self, state: Any, failed: bool) -> None:
+        """Leave ``async with state``: undo on failure, flush, release the lock."""

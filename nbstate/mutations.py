@@ -1,0 +1,158 @@
+"""Admission of changes and the mutation log of one session.
+
+Every change to a state's var — an assignment (:meth:`Mutations.assign`) or a mutation of the
+tracked value it holds, reported through the var's :class:`VarRoot` — is first admitted (a
+background handler may change state only inside ``async with self``; an instance replaced by a
+class redefinition may not change at all), then logged with its JSON Patch op and its undo, and
+the computed vars that read the var are marked stale. Changes made outside any handler (a
+notebook cell) ask the flush scheduler for a flush.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from . import context
+from .changes import ChangeLog, Entry
+from .context import StatePort, VarKey
+from .errors import BackgroundMutationError, UnknownStateError
+from .plain import same_value
+from .protocol import encode, pointer
+from .recompute import Dependencies
+from .tracking import attach, detach, retire
+
+__all__ = ["Mutations", "VarRoot"]
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+class VarRoot:
+    """Where a var's tracked value hangs: reports its changes to the session's log."""
+
+    __slots__ = ("mutations", "pointer", "state", "var")
+
+    def __init__(self, mutations: Mutations, state: StatePort, var: Any) -> None:
+        self.mutations = mutations
+        self.state = state
+        self.var = var
+        self.pointer = pointer(state._nb_path, var.name)
+
+    def where(self) -> tuple[str, ...] | None:
+        self.mutations.check(self.state, self.var.name)
+        return (self.state._nb_path, self.var.name) if self.var.synced else None
+
+    def record(self, op: dict[str, Any] | None, undo: Callable[[], None], stable: bool) -> Entry:
+        entry = Entry(op, undo, self.var.key, stable)
+        self.mutations.record(entry)
+        return entry
+
+
+class Mutations:
+    """The changes since the last flush, each admitted, logged with its undo, and propagated
+    to the computed vars that depend on it.
+
+    Args:
+        deps: the session's dependency graph.
+        is_current: whether a state instance is the session's current one for its path.
+        free_change: called after a change made outside any handler.
+    """
+
+    def __init__(self, deps: Dependencies, is_current: Callable[[StatePort], bool],
+                 free_change: Callable[[], None]) -> None:
+        self.log = ChangeLog()
+        self._deps = deps
+        self._is_current = is_current
+        self._free_change = free_change
+
+    def __len__(self) -> int:
+        return len(self.log)
+
+    def root(self, state: StatePort, var: Any) -> VarRoot:
+        return VarRoot(self, state, var)
+
+    def check(self, state: StatePort, name: str) -> None:
+        """Raise if ``state.<name>`` may not change now.
+
+        Raises:
+            BackgroundMutationError: a background handler outside ``async with self``.
+            UnknownStateError: ``state`` was replaced when its class was redefined.
+        """
+        if context.mode.get() == "background":
+            raise BackgroundMutationError(
+                f"a background handler changed {state._nb_path}.{name} outside 'async with "
+                "self'; make the change inside 'async with self:' so it holds the session lock")
+        if not self._is_current(state):
+            # its changes would reach clients but not the session's current instance
+            raise UnknownStateError(
+                f"cannot change {state._nb_path}.{name}: this {type(state).__qualname__} "
+                "instance was replaced when its class was redefined; use the current one, "
+                f"session.get_state({type(state).__qualname__})")
+
+    def assign(self, state: StatePort, var: Any, value: Any) -> None:
+        """``state.<var> = value``: validate, skip equal values, log a ``replace``.
+
+        Raises:
+            VarTypeError: the value does not validate or JSON cannot carry it; nothing changed.
+        """
+        mode = context.mode.get()
+        if mode == "background" or not self._is_current(state):
+            self.check(state, var.name)
+        kind = type(value)
+        if kind is not var.exact or (kind is str and not value.isascii()) or (
+                kind is float and not math.isfinite(value)):
+            value = var.validate(state._nb_path, value)  # also refuses what JSON cannot carry
+        values = state._nb_values
+        name = var.name
+        old = values[name]
+        if old is value or _equal(old, value):
+            return
+        root = state._nb_roots[name]
+        scalar = type(value) in _SCALARS
+        new = value if scalar else var.wrap(value, root)
+        # encoded before the change: a value with no JSON form raises with nothing changed
+        op = ({"op": "replace", "path": root.pointer, "value": new if scalar else encode(new)}
+              if var.synced else None)
+        values[name] = new
+
+        def undo() -> None:
+            values[name] = old
+            detach(new)
+            attach(old, root, name)
+
+        key = var.key
+        entry = Entry(op, undo, key, True)
+        self.log.entries.append(entry)
+        if type(old) not in _SCALARS:
+            retire(old, root, entry)  # its later changes are undone with this one, not sent
+        if key in self._deps.dependents:
+            self._deps.invalidate(key)
+        if mode is None:
+            self._free_change()
+
+    def record(self, entry: Entry) -> None:
+        """Log a change a tracked value made in place."""
+        self.log.entries.append(entry)
+        if entry.var in self._deps.dependents:  # most vars feed no computed var
+            self._deps.invalidate(entry.var)
+        if context.mode.get() is None:
+            self._free_change()
+
+    def take(self, upto: int | None = None) -> list[Entry]:
+        """Remove and return the entries before position ``upto`` (all when ``None``)."""
+        return self.log.take(upto)
+
+    def rollback(self, since: int) -> None:
+        """Undo, newest first, every change from log position ``since`` on."""
+        undone: list[VarKey] = [entry.var for entry in self.log.entries[since:]]
+        self.log.rollback(since)
+        for key in undone:
+            self._deps.invalidate(key)
+
+
+def _equal(old: Any, new: Any) -> bool:
+    kind = type(old)
+    if kind in _SCALARS:
+        return kind is type(new) and bool(old == new)
+    return same_value(old, new)
