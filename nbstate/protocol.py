@@ -150,7 +150,7 @@ def encode(value: Any) -> Any:
     Encoding goes through pydantic, so datetimes, dates, Decimals, UUIDs, Enums, pydantic models
     and dataclasses take pydantic's JSON forms. Sets become lists. NaN, ±Infinity and strings
     with lone surrogates pass through as they are: what JSON cannot carry is refused where it
-    enters a state (:mod:`nbstate.shapes`), not here.
+    enters a state (:mod:`nbstate.travel`), not here.
 
     Raises:
         pydantic_core.PydanticSerializationError: the value has no JSON form.

@@ -6,7 +6,7 @@
 - A base var holds only what JSON can carry to a browser: a string with a lone surrogate, NaN
   or ±Infinity, or an object with no JSON form is refused (:class:`~nbstate.VarTypeError`)
   where it enters, by assignment or into a container or model inside the var, with nothing
-  changed (checks in :mod:`nbstate.shapes`).
+  changed (checks in :mod:`nbstate.travel`).
 - A **backend var** (``_name``) is validated and rolled back like a base var but never reaches a
   client, so it is not checked for JSON (NaN, a lone surrogate or an object of an ``Any`` var
   may stay on the server); its type is still validated.

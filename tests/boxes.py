@@ -3,7 +3,7 @@
 ``ChBox`` holds one var of each kind a value can be tracked as; ``run`` dispatches an action on
 it as an event handler and checks the client, the session document and the Python values agree.
 The tables of ``(name, action, expected ops)`` live with the module each case tests
-(test_changes, test_tracking, test_models, test_containers); :func:`assert_ops` and
+(test_changes, test_tracking, test_models, test_containers, test_sets); :func:`assert_ops` and
 :func:`assert_rolls_back` are the two checks every case gets.
 """
 
