@@ -11,7 +11,7 @@ notebook cell) ask the flush scheduler for a flush.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import context
@@ -55,15 +55,15 @@ class Mutations:
 
     Args:
         deps: the session's dependency graph.
-        is_current: whether a state instance is the session's current one for its path.
+        states: the session's current state instances by path (read, never changed, here).
         free_change: called after a change made outside any handler.
     """
 
-    def __init__(self, deps: Dependencies, is_current: Callable[[StatePort], bool],
+    def __init__(self, deps: Dependencies, states: Mapping[str, StatePort],
                  free_change: Callable[[], None]) -> None:
         self.log = ChangeLog()
         self._deps = deps
-        self._is_current = is_current
+        self._states = states
         self._free_change = free_change
 
     def __len__(self) -> int:
@@ -83,7 +83,7 @@ class Mutations:
             raise BackgroundMutationError(
                 f"a background handler changed {state._nb_path}.{name} outside 'async with "
                 "self'; make the change inside 'async with self:' so it holds the session lock")
-        if not self._is_current(state):
+        if self._states.get(state._nb_path) is not state:
             # its changes would reach clients but not the session's current instance
             raise UnknownStateError(
                 f"cannot change {state._nb_path}.{name}: this {type(state).__qualname__} "
@@ -97,7 +97,7 @@ class Mutations:
             VarTypeError: the value does not validate or JSON cannot carry it; nothing changed.
         """
         mode = context.mode.get()
-        if mode == "background" or not self._is_current(state):
+        if mode == "background" or self._states.get(state._nb_path) is not state:
             self.check(state, var.name)
         kind = type(value)
         if kind is not var.exact or (kind is str and not value.isascii()) or (

@@ -97,6 +97,8 @@ class ComputedVars:
                 a lone surrogate, an object with no JSON form). The dirty set is kept, so
                 every stale var is retried at the next flush.
         """
+        if not self.deps.dirty and not self._uncached:
+            return []  # the common flush: no computed var read what changed
         todo = list(self.deps.dirty.values())
         todo.extend(self._uncached)
         ops: list[dict[str, Any]] = []

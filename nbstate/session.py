@@ -59,10 +59,11 @@ class Session:
                                         self.lock.locked)
         self.instances = StateInstances(self._make, self.computed, self._publish,
                                         self._flush_pending)
-        self.mutations = Mutations(self.computed.deps, self.instances.is_current,
+        self.mutations = Mutations(self.computed.deps, self.instances.by_path,
                                    self.scheduler.free_change)
         self.dispatcher = Dispatcher(self, self.instances.at, self.lock, self._log_size,
                                      self.flush_or_rollback)
+        self._is_current = self.instances.is_current
         self.assign: Callable[[Any, Any, Any], None] = self.mutations.assign
         """``state.<var> = value`` (the hot path of every assignment, one call deep)."""
         classes.on_redefinition(self.instances)
@@ -134,8 +135,8 @@ class Session:
             ComputedVarError: a computed var that had to be recomputed raised (or returned what
                 JSON cannot carry); nothing was taken from the log.
         """
-        computed_ops = self.computed.ops(self.document, self.instances.is_current)
-        entries = self.mutations.take(upto)
+        computed_ops = self.computed.ops(self.document, self._is_current)
+        entries = self.mutations.log.take(upto)
         self.scheduler.flushed(upto)
         ops = compact(entries)
         ops.extend(computed_ops)
@@ -145,8 +146,11 @@ class Session:
         if not ops:
             return None
         delta = self.document.commit(ops)
-        self.listeners.deliver(delta, lambda: (self.snapshot(), self.revision))
+        self.listeners.deliver(delta, self._current_document)
         return delta
+
+    def _current_document(self) -> tuple[dict[str, dict[str, Any]], int]:
+        return self.snapshot(), self.revision
 
     def _flush_pending(self) -> None:
         if len(self.mutations):
