@@ -23,6 +23,17 @@ Kernel → browser:
 The JS runtime itself is shipped once per page: the tiny per-state ESM sends
 :class:`RuntimeRequest` ``{"type": "runtime_request"}`` and the kernel answers with
 :class:`RuntimeMessage` ``{"type": "runtime", "source"}``.
+
+The WebSocket adapter (``/_nbstate/ws``, JSON text frames) speaks the same messages, with paths
+relative to the session document instead of a model: an event's ``handler`` is the full path
+(``"todo.add"``), a set names its ``state``, and deltas arrive whole. Before anything else:
+
+- client → server :class:`HelloMessage` ``{"type": "hello", "protocol", "token", "rev"}``;
+- server → client :class:`WelcomeMessage` ``{"type": "welcome", "protocol", "token", "rev"}``,
+  then :class:`SnapshotMessage` ``{"type": "snapshot", "rev", "document"}`` or, when the
+  client's ``rev`` is still held, only the missed :class:`DeltaMessage` frames
+  ``{"type": "delta", "rev", "ops"}``;
+- :class:`PingMessage` / :class:`PongMessage` both ways.
 """
 
 from __future__ import annotations
@@ -41,17 +52,23 @@ __all__ = [
     "PROTOCOL_VERSION",
     "AddOp",
     "Delta",
+    "DeltaMessage",
     "DoneMessage",
     "ErrorInfo",
     "ErrorMessage",
     "EventMessage",
+    "HelloMessage",
     "Op",
     "PatchMessage",
+    "PingMessage",
+    "PongMessage",
     "RemoveOp",
     "ReplaceOp",
     "RuntimeMessage",
     "RuntimeRequest",
     "SetMessage",
+    "SnapshotMessage",
+    "WelcomeMessage",
     "copy_json",
     "encode",
     "escape_token",
@@ -102,6 +119,7 @@ class EventMessage(TypedDict):
     """Unique per page. A number: ipykernel 7 tracks outgoing comm messages with a *string*
     ``id`` as requests awaiting a reply, and a ``done`` is never answered."""
     handler: str
+    """Jupyter: the handler's name on the model's state; WebSocket: its full path."""
     payload: dict[str, Any]
     client: NotRequired[str]
     """The sending connection (one per page and kernel); with ``seq``, its message order."""
@@ -114,6 +132,8 @@ class SetMessage(TypedDict):
     id: int
     var: str
     value: Any
+    state: NotRequired[str]
+    """WebSocket only: the state's path (in Jupyter the model's comm names it)."""
     client: NotRequired[str]
     seq: NotRequired[int]
 
@@ -133,6 +153,42 @@ class PatchMessage(TypedDict):
     type: Literal["patch"]
     rev: int
     ops: list[Op]
+
+
+class HelloMessage(TypedDict):
+    type: Literal["hello"]
+    protocol: int
+    token: str | None
+    """The session token kept in the tab's ``sessionStorage``; ``None`` for a new session."""
+    rev: int | None
+    """The last revision the client applied; ``None`` for none."""
+
+
+class WelcomeMessage(TypedDict):
+    type: Literal["welcome"]
+    protocol: int
+    token: str
+    rev: int
+
+
+class SnapshotMessage(TypedDict):
+    type: Literal["snapshot"]
+    rev: int
+    document: dict[str, dict[str, Any]]
+
+
+class DeltaMessage(TypedDict):
+    type: Literal["delta"]
+    rev: int
+    ops: list[Op]
+
+
+class PingMessage(TypedDict):
+    type: Literal["ping"]
+
+
+class PongMessage(TypedDict):
+    type: Literal["pong"]
 
 
 class RuntimeRequest(TypedDict):

@@ -17,8 +17,8 @@ FOREIGN = ("IPython", "ipykernel", "ipywidgets", "anywidget", "traitlets", "comm
            "jupyter_server", "jupyter_client", "starlette", "uvicorn", "redis", "sqlalchemy",
            "tornado", "marimo")
 """Host, server and database libraries the core must not import."""
-SIDE = {"testing", "db"}
-"""Side modules: they may import the core, the core never imports them."""
+SIDE = {"testing", "db", "__main__"}
+"""Side modules and the entry point: they may import the core, the core never imports them."""
 
 
 def _modules() -> dict[str, Path]:

@@ -118,7 +118,8 @@ def _tags() -> dict[str, str]:
 def test_message_tags_are_distinct() -> None:
     tags = _tags()
     assert set(tags.values()) == {"event", "set", "done", "error", "patch", "runtime_request",
-                                  "runtime"}
+                                  "runtime", "hello", "welcome", "snapshot", "delta", "ping",
+                                  "pong"}
     assert len(set(tags.values())) == len(tags)
 
 

@@ -45,6 +45,8 @@ export interface SetMessage {
   id: number;
   var: string;
   value: unknown;
+  /** WebSocket only: the state's path (in Jupyter the model's comm names it). */
+  state?: string;
   client?: string;
   seq?: number;
 }
@@ -79,8 +81,55 @@ export interface RuntimeMessage {
   source: string;
 }
 
+/** WebSocket adapter, client → server first frame. */
+export interface HelloMessage {
+  type: "hello";
+  protocol: number;
+  token: string | null;
+  rev: number | null;
+}
+
+/** WebSocket adapter, server → client answer to `hello`. */
+export interface WelcomeMessage {
+  type: "welcome";
+  protocol: number;
+  token: string;
+  rev: number;
+}
+
+/** WebSocket adapter: the whole session document at `rev`. */
+export interface SnapshotMessage {
+  type: "snapshot";
+  rev: number;
+  document: Record<string, Record<string, unknown>>;
+}
+
+/** WebSocket adapter: one delta, paths relative to the session document. */
+export interface DeltaMessage {
+  type: "delta";
+  rev: number;
+  ops: Op[];
+}
+
+export interface PingMessage {
+  type: "ping";
+}
+
+export interface PongMessage {
+  type: "pong";
+}
+
 export type OutgoingMessage = EventMessage | SetMessage | RuntimeRequestMessage;
 export type IncomingMessage = DoneMessage | ErrorMessage | PatchMessage | RuntimeMessage;
+export type SocketOutgoing = HelloMessage | EventMessage | SetMessage | PingMessage | PongMessage;
+export type SocketIncoming =
+  | WelcomeMessage
+  | SnapshotMessage
+  | DeltaMessage
+  | DoneMessage
+  | ErrorMessage
+  | PingMessage
+  | PongMessage;
 
 /** Every message type tag, both directions. */
 export const MESSAGE_TYPES = [
@@ -91,7 +140,13 @@ export const MESSAGE_TYPES = [
   "error",
   "patch",
   "runtime",
-] as const satisfies readonly (OutgoingMessage | IncomingMessage)["type"][];
+  "hello",
+  "welcome",
+  "snapshot",
+  "delta",
+  "ping",
+  "pong",
+] as const satisfies readonly (OutgoingMessage | IncomingMessage | SocketOutgoing | SocketIncoming)["type"][];
 
 /** The kernel's description of one state class, synced as the `_nb_spec` trait. */
 export interface StateSpec {
