@@ -29,7 +29,7 @@ from .errors import (
 from .handlers import EventSpec, event
 from .session import Session, default_session
 from .state import State
-from .vars import computed
+from .vars import computed, var
 
 __all__ = [
     "BackgroundMutationError",
@@ -55,6 +55,7 @@ __all__ = [
     "event",
     "get_state",
     "show",
+    "var",
 ]
 
 __version__ = "0.1.0"

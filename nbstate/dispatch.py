@@ -3,7 +3,8 @@
 An event names its handler by path (``"todo.add"``) and carries a JSON payload object; it is
 validated against the handler's parameters before the handler runs, then run under the session
 lock (a background handler is a task of its own), then whatever it chained runs, in order. A
-client var set (``set_var``) is validated like an assignment and flushed at once.
+client var set (``set_var``) is validated like an assignment and flushed at once; a var
+declared ``ns.var(read_only=True)`` is refused, as computed and backend vars are.
 
 Awaiting ``dispatch`` or ``set_var`` of its own session from inside a handler would wait forever
 for the lock the handler holds: it raises :class:`~nbstate.EventReentryError` instead, naming
@@ -93,6 +94,9 @@ class Dispatcher:
         if not isinstance(var, BaseVar):
             raise UnknownVarError(f"{state_path} has no var {name!r}; its base vars are "
                                   f"{', '.join(_base_var_names(cls)) or 'none'}")
+        if var.options.read_only:
+            raise ReadOnlyVarError(f"{state_path}.{name} is read-only for clients "
+                                   "(ns.var(read_only=True)); its event handlers change it")
         async with self._lock.get():
             start = self._log_size()
             token = context.mode.set("handler")

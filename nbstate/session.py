@@ -204,7 +204,8 @@ class Session:
 
         Raises:
             UnknownStateError, UnknownVarError: no such state or var.
-            ReadOnlyVarError: the var is computed or a backend var.
+            ReadOnlyVarError: the var is computed, a backend var or declared
+                ``ns.var(read_only=True)``.
             VarTypeError: the value does not validate; nothing changed.
             EventReentryError: called from a handler of this session.
         """

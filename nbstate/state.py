@@ -30,7 +30,8 @@ from typing import Any, ClassVar, Protocol, TypeVar
 from .context import SessionPort, VarKey
 from .errors import DuplicateStateError, UnknownVarError
 from .handlers import EventHandler, is_handler_function
-from .vars import BackendVar, BaseVar, ComputedVar
+from .hints import strip_annotated
+from .vars import NO_DEFAULT, BackendVar, BaseVar, ComputedVar, var_declaration
 
 __all__ = ["RESERVED_NAMES", "State", "StateRegistry", "classes", "registry", "state_path"]
 
@@ -217,8 +218,9 @@ def _set_up(cls: type[State]) -> None:
         if name.startswith("__") or name.startswith("_nb_"):
             continue
         kind = BackendVar if name.startswith("_") else BaseVar
-        default = cls.__dict__.get(name, _NO_DEFAULT)
-        var: BaseVar[Any] = kind(name, hint, _default_for(path, name, hint, default))
+        hint, default, options = var_declaration(f"{path}.{name}", hint,
+                                                 cls.__dict__.get(name, NO_DEFAULT))
+        var: BaseVar[Any] = kind(name, hint, _default_for(path, name, hint, default), options)
         var.bind(path, name)
         setattr(cls, name, var)
         state_vars[name] = var
@@ -253,9 +255,6 @@ def _set_up(cls: type[State]) -> None:
     classes.register(cls)
 
 
-_NO_DEFAULT = object()
-
-
 def _own_hints(cls: type[State]) -> dict[str, Any]:
     """The class body's own annotations, string annotations evaluated where the class lives."""
     namespace = dict(vars(sys.modules[cls.__module__])) if cls.__module__ in sys.modules else {}
@@ -274,8 +273,9 @@ def _own_hints(cls: type[State]) -> dict[str, Any]:
 
 
 def _default_for(path: str, name: str, hint: Any, default: Any) -> Any:
-    if default is not _NO_DEFAULT:
+    if default is not NO_DEFAULT:
         return default
+    hint = strip_annotated(hint)
     origin = typing.get_origin(hint) or hint
     if type(None) in typing.get_args(hint):
         return None

@@ -18,6 +18,15 @@
 
 A var lives on the instance of the class that declares it; a substate reading a parent's var
 gets the parent instance's value (``self.items`` in ``Filters`` reads ``Todo.items``).
+
+**Var options.** What pydantic describes comes from pydantic: constraints, ``title`` and
+``description`` of a ``Field`` in ``Annotated[...]`` or as the default
+(``min_stock: int = Field(5, ge=0, title="Minimum stock")``). What pydantic has no word for
+comes from :func:`var`, in the same two places: ``read_only`` (clients cannot set it, its
+handlers still do) and ``hidden`` (left out of the default view, still synced for custom views):
+``saving: bool = ns.var(False, read_only=True)`` or
+``saving: Annotated[bool, ns.var(read_only=True)] = False``. :func:`var_declaration` reads both
+into a :class:`VarOptions` and the annotation validation uses.
 """
 
 from __future__ import annotations
@@ -30,6 +39,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar, overload
 
 import pydantic
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 
 from .containers import wrap
 from .context import StatePort, VarKey, reading
@@ -39,9 +50,117 @@ from .protocol import encode
 from .shapes import Shape, shape_of
 from .travel import NotJSON, explain_json, surrogate
 
-__all__ = ["BackendVar", "BaseVar", "ComputedVar", "VarKey", "computed"]
+__all__ = ["BackendVar", "BaseVar", "ComputedVar", "VarKey", "VarOptions", "computed", "var",
+           "var_declaration"]
 
 T = TypeVar("T")
+
+NO_DEFAULT: Any = object()
+"""The default of a var declared without one."""
+
+
+@dataclasses.dataclass(frozen=True)
+class VarOptions:
+    """How clients and the default view treat a var (see the module docstring)."""
+
+    read_only: bool = False
+    """Clients cannot set it (:class:`~nbstate.ReadOnlyVarError`); handlers and cell code can."""
+    hidden: bool = False
+    """The default view leaves it out; it is still synced, so custom views can read it."""
+    title: str | None = None
+    """The label a view shows (pydantic's ``Field(title=...)``)."""
+    description: str | None = None
+    """Help text a view shows (pydantic's ``Field(description=...)``)."""
+
+    def with_field(self, field: FieldInfo) -> VarOptions:
+        return dataclasses.replace(self, title=field.title or self.title,
+                                   description=field.description or self.description)
+
+
+class VarInfo:
+    """What :func:`var` returns: nbstate's options of one var, and maybe its default."""
+
+    __slots__ = ("default", "default_factory", "hidden", "read_only")
+
+    def __init__(self, default: Any, default_factory: Callable[[], Any] | None, read_only: bool,
+                 hidden: bool) -> None:
+        self.default, self.default_factory = default, default_factory
+        self.read_only, self.hidden = read_only, hidden
+
+    def __repr__(self) -> str:
+        return f"var(read_only={self.read_only}, hidden={self.hidden})"
+
+
+def var(default: Any = NO_DEFAULT, *, default_factory: Callable[[], Any] | None = None,
+        read_only: bool = False, hidden: bool = False) -> Any:
+    """Options of a base var that pydantic has no word for, as its default or in ``Annotated``.
+
+    ``saving: bool = ns.var(False, read_only=True)``,
+    ``items: list[str] = ns.var(default_factory=list, read_only=True)`` or
+    ``saving: Annotated[bool, ns.var(read_only=True)] = False``.
+
+    Args:
+        default: the var's default (as the value after ``=``); not inside ``Annotated``.
+        default_factory: makes the default instead (``list``).
+        read_only: clients (the default view, custom views, ``jslink``) cannot set the var;
+            handlers and cell code still change it.
+        hidden: the default view does not show the var; it is still synced to the browser.
+
+    Typed ``Any``, as pydantic's ``Field`` is, so ``x: bool = ns.var(False)`` type-checks.
+    """
+    if default is not NO_DEFAULT and default_factory is not None:
+        raise TypeError("ns.var() takes a default or a default_factory, not both")
+    return VarInfo(default, default_factory, read_only, hidden)
+
+
+def var_declaration(where: str, hint: Any, default: Any) -> tuple[Any, Any, VarOptions]:
+    """The annotation to validate with, the default and the options of a declared var.
+
+    ``hint`` is the class body's annotation (``Annotated`` metadata included) and ``default``
+    the value after ``=`` (:data:`NO_DEFAULT` if none); either may carry a pydantic ``Field``
+    or an :func:`var`. ``where`` (``todo.saving``) names the var in errors.
+
+    Raises:
+        TypeError: a default given inside ``Annotated``, or an option it does not know.
+    """
+    options = VarOptions()
+    if typing.get_origin(hint) is typing.Annotated:
+        base, *metadata = typing.get_args(hint)
+        kept = []
+        for item in metadata:
+            if isinstance(item, VarInfo):
+                if item.default is not NO_DEFAULT or item.default_factory is not None:
+                    raise TypeError(f"var {where}: give the default after '=', not in "
+                                    "ns.var() inside Annotated[...]")
+                options = _merge(options, item)
+                continue
+            if isinstance(item, FieldInfo):
+                options = options.with_field(item)
+            kept.append(item)
+        hint = _annotated(base, kept)
+    if isinstance(default, VarInfo):
+        options = _merge(options, default)
+        default = default.default_factory() if default.default_factory else default.default
+    elif isinstance(default, FieldInfo):
+        options = options.with_field(default)
+        if default.metadata:
+            hint = _annotated(hint, default.metadata)
+        if default.default_factory is not None:
+            default = default.default_factory()  # type: ignore[call-arg]
+        else:
+            default = NO_DEFAULT if default.default is PydanticUndefined else default.default
+    return hint, default, options
+
+
+def _annotated(base: Any, metadata: list[Any]) -> Any:
+    """``Annotated[base, *metadata]`` (``base`` when there is none)."""
+    args = (base, *metadata)
+    return typing.Annotated[args] if metadata else base
+
+
+def _merge(options: VarOptions, info: VarInfo) -> VarOptions:
+    return dataclasses.replace(options, read_only=options.read_only or info.read_only,
+                               hidden=options.hidden or info.hidden)
 
 
 class BaseVar(Generic[T]):
@@ -49,10 +168,12 @@ class BaseVar(Generic[T]):
 
     synced = True
 
-    def __init__(self, name: str, annotation: Any, default: Any) -> None:
+    def __init__(self, name: str, annotation: Any, default: Any,
+                 options: VarOptions = VarOptions()) -> None:
         self.name = name
         self.annotation = annotation
         self.default = default
+        self.options = options
         self.bind("", name)
         self.shape: Shape = shape_of(annotation)
         # A value of exactly this type needs no validation (the hot path of `self.n = 1`).
@@ -128,14 +249,18 @@ class ComputedVar(Generic[T]):
     """Descriptor of a computed var: ``fget(self)`` derived from other vars, cached."""
 
     def __init__(self, fget: Callable[[Any], T], *, cache: bool = True,
-                 deps: Iterable[str] | None = None) -> None:
+                 deps: Iterable[str] | None = None, hidden: bool = False) -> None:
         self.fget = fget
         self.cache = cache
         self.explicit_deps = None if deps is None else tuple(deps)
         self.bind("", fget.__name__)
         self.__doc__ = fget.__doc__
-        hints = typing.get_type_hints(fget) if fget.__annotations__ else {}
-        self.annotation: Any = hints.get("return", Any)
+        hints = typing.get_type_hints(fget, include_extras=True) if fget.__annotations__ else {}
+        # a Field's title and description, or ns.var(hidden=True), in the return annotation
+        self.annotation, _, options = var_declaration(fget.__qualname__, hints.get("return", Any),
+                                                      NO_DEFAULT)
+        self.options = dataclasses.replace(options, read_only=True,
+                                           hidden=options.hidden or hidden)
 
     def bind(self, owner_path: str, name: str) -> None:
         """Called by the class set-up: the var belongs to the state at ``owner_path``."""
@@ -195,16 +320,18 @@ class ComputedVar(Generic[T]):
 def computed(fget: Callable[[Any], T], /) -> ComputedVar[T]: ...
 @overload
 def computed(
-    *, cache: bool = True, deps: Iterable[str] | None = None,
+    *, cache: bool = True, deps: Iterable[str] | None = None, hidden: bool = False,
 ) -> Callable[[Callable[[Any], T]], ComputedVar[T]]: ...
 def computed(fget: Callable[[Any], T] | None = None, /, *, cache: bool = True,
-             deps: Iterable[str] | None = None) -> Any:
+             deps: Iterable[str] | None = None, hidden: bool = False) -> Any:
     """Declare a computed var: ``@computed`` or ``@computed(cache=False, deps=["items"])``.
 
     ``cache=False`` recomputes on every read and every flush. ``deps`` names the vars (of this
     state or an ancestor; ``"todo.items"`` for another state) that invalidate the value, instead
-    of tracking reads. The return annotation gives the var's type for views.
+    of tracking reads. ``hidden=True`` leaves it out of the default view (still synced). The
+    return annotation gives the var's type for views; a pydantic ``Field(title=...,
+    description=...)`` in it (``-> Annotated[int, Field(title="Left")]``) its label and help.
     """
     if fget is not None:
         return ComputedVar(fget)
-    return lambda f: ComputedVar(f, cache=cache, deps=deps)
+    return lambda f: ComputedVar(f, cache=cache, deps=deps, hidden=hidden)

@@ -16,7 +16,7 @@ import pytest
 
 import nbstate as ns
 from nbstate.testing import StateClient
-from nbstate.vars import BackendVar, BaseVar, ComputedVar
+from nbstate.vars import BackendVar, BaseVar, ComputedVar, VarOptions
 
 
 class VrColor(enum.Enum):
@@ -672,3 +672,111 @@ async def test_computed_change_that_python_finds_equal_is_sent() -> None:
     await client.dispatch("vr_flags.set_ratio", {"value": 1.0})
     assert type(client.document["vr_flags"]["scaled"]) is int
     assert client.document == client.session.snapshot()
+
+
+# --------------------------------------------------------------------------- var options
+
+
+class VrJob(ns.State):
+    saving: bool = ns.var(False, read_only=True)
+    progress: Annotated[float, ns.var(read_only=True), pydantic.Field(ge=0, le=1)] = 0.0
+    log: list[str] = ns.var(default_factory=list, read_only=True, hidden=True)
+    note: Annotated[str, ns.var(hidden=True)] = ""
+    min_stock: int = pydantic.Field(5, ge=0, title="Minimum stock", description="Reorder below")
+    tags: list[str] = pydantic.Field(default_factory=list, max_length=2)
+    draft: str = ""
+
+    async def run(self) -> None:
+        self.saving = True
+        self.progress = 0.5
+        self.log.append("started")
+
+
+def test_var_options_are_read_from_the_declaration() -> None:
+    options = {name: var.options for name, var in VrJob.__nbstate_vars__.items()}
+    assert options["saving"] == VarOptions(read_only=True)
+    assert options["progress"] == VarOptions(read_only=True)
+    assert options["log"] == VarOptions(read_only=True, hidden=True)
+    assert options["note"] == VarOptions(hidden=True)
+    assert options["min_stock"] == VarOptions(title="Minimum stock", description="Reorder below")
+    assert options["draft"] == VarOptions()
+
+
+def test_var_and_field_defaults_and_constraints() -> None:
+    session = ns.Session()
+    job, other = session.get_state(VrJob), ns.Session().get_state(VrJob)
+    assert (job.saving, job.progress, job.log, job.min_stock, job.tags) == (
+        False, 0.0, [], 5, [])
+    job.log.append("x")
+    assert other.log == []  # default_factory: a fresh list per instance
+    with pytest.raises(ns.VarTypeError, match=r"vr_job\.min_stock must be ≥ 0"):
+        job.min_stock = -1  # a Field given as the default keeps its constraints
+    with pytest.raises(ns.VarTypeError, match=r"vr_job\.progress"):
+        job.progress = 2.0  # so does a Field beside ns.var() in Annotated
+    with pytest.raises(ns.VarTypeError, match=r"vr_job\.tags"):
+        job.tags = ["a", "b", "c"]
+    assert session.snapshot()["vr_job"]["min_stock"] == 5
+
+
+async def test_a_client_cannot_set_a_read_only_var_but_handlers_and_cells_can() -> None:
+    client = StateClient(VrJob)
+    job = client.session.get_state(VrJob)
+    before = client.session.snapshot()
+    for name, value in [("saving", True), ("progress", 0.5), ("log", ["x"])]:
+        with pytest.raises(ns.ReadOnlyVarError, match=rf"vr_job\.{name} is read-only for "
+                                                      "clients"):
+            await client.session.set_var("vr_job", name, value)
+    assert client.session.snapshot() == before
+    assert client.deltas == []
+    await client.set_var("vr_job", "note", "hidden is not read-only")  # hidden: still settable
+    await client.set_var("vr_job", "draft", "typed")
+    assert client.errors == []
+    await client.dispatch("vr_job.run")
+    job.progress = 1.0  # cell code
+    client.session.flush()
+    assert client.document == client.session.snapshot()
+    assert (job.saving, job.progress, job.log, job.note, job.draft) == (
+        True, 1.0, ["started"], "hidden is not read-only", "typed")
+
+
+async def test_read_only_error_is_an_attribute_error_naming_the_fix() -> None:
+    session = ns.Session()
+    session.get_state(VrJob)
+    with pytest.raises(AttributeError) as info:
+        await session.set_var("vr_job", "saving", True)
+    assert isinstance(info.value, ns.ReadOnlyVarError)
+    assert "event handlers change it" in str(info.value)
+
+
+def test_var_declaration_mistakes_are_named() -> None:
+    with pytest.raises(TypeError, match="not both"):
+        ns.var(0, default_factory=int)
+    with pytest.raises(TypeError, match=r"vr_bad\.flag: give the default after '='"):
+        class VrBad(ns.State):
+            flag: Annotated[bool, ns.var(False, read_only=True)]
+
+
+def test_a_var_without_default_gets_its_empty_value_through_annotated() -> None:
+    class VrEmpty(ns.State):
+        done: Annotated[bool, ns.var(read_only=True)]
+        count: Annotated[int, pydantic.Field(title="Count")]
+
+    state = ns.Session().get_state(VrEmpty)
+    assert (state.done, state.count) == (False, 0)
+
+
+def test_computed_var_options() -> None:
+    class VrReport(ns.State):
+        n: int = 0
+
+        @ns.computed(hidden=True)
+        def raw(self) -> int:
+            return self.n
+
+        @ns.computed
+        def shown(self) -> Annotated[int, pydantic.Field(title="Shown", description="n")]:
+            return self.n
+
+    assert VrReport.raw.options == VarOptions(read_only=True, hidden=True)
+    assert VrReport.shown.options == VarOptions(read_only=True, title="Shown", description="n")
+    assert ns.Session().get_state(VrReport).shown == 0
