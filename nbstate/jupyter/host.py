@@ -31,6 +31,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from ..eager import start_eagerly
 from ..errors import ReadOnlyVarError
 from ..events import error_info
 from ..inbox import Inbox
@@ -39,7 +40,6 @@ from ..plain import same_value
 from ..protocol import Delta, ErrorInfo, copy_json, pointer
 from ..session import Session
 from ..state import State
-from .eager import start_eagerly
 from .spec import spec_of
 from .widget import StateWidget, runtime_source, trait_name, view_source, widget_class
 

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..eager import start_eagerly
 from ..inbox import Inbox
 from ..session import Session
 
 __all__ = ["Entry", "StateManager", "new_token", "valid_token"]
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{22,64}")
+
+
+def _inbox(session: Session) -> Inbox:
+    # eagerly: a handler that never waits answers in the turn its message arrived in
+    return Inbox(session, start=lambda coro: start_eagerly(asyncio.get_running_loop(), coro))
 
 
 def new_token() -> str:
@@ -46,6 +53,9 @@ class StateManager:
         flush_interval: the sessions' flush interval, seconds.
     """
 
+    stores = False
+    """Whether :meth:`changed` writes the session somewhere (hosts call it after each delta)."""
+
     def __init__(self, *, ttl: float = 3600.0, flush_interval: float = 1 / 60) -> None:
         self.ttl = ttl
         self.flush_interval = flush_interval
@@ -70,12 +80,12 @@ class StateManager:
             loaded = await self.load(token)
             if loaded is not None:
                 prepare(loaded)
-                entry = self._live[token] = Entry(loaded, Inbox(loaded))
+                entry = self._live[token] = Entry(loaded, _inbox(loaded))
         if entry is None or token is None:
             token = new_token()
             session = Session(flush_interval=self.flush_interval)
             prepare(session)
-            entry = self._live[token] = Entry(session, Inbox(session))
+            entry = self._live[token] = Entry(session, _inbox(session))
         entry.connections += 1
         entry.used = time.monotonic()
         return token, entry

@@ -33,6 +33,8 @@ class DiskManager(StateManager):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
 
+    stores = True
+
     def _file(self, token: str) -> Path:
         return self.directory / f"{token}.json"
 

@@ -138,7 +138,7 @@ class _Server:
             asked = hello.get("token")
             token, entry = await self.manager.open(asked if isinstance(asked, str) else None,
                                                    self._prepare)
-            if entry.saver is None:
+            if entry.saver is None and self.manager.stores:
                 entry.saver = _Saver(self.manager, token, entry.session)
                 entry.session.subscribe(entry.saver)
             self._welcome(connection, token, entry.session, hello.get("rev"),

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -47,6 +48,7 @@ class Connection:
         self.socket = socket
         self.limits = limits
         self._out: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._heard = time.monotonic()
 
     # ----------------------------------------------------------------- session → client
 
@@ -107,15 +109,25 @@ class Connection:
 
     async def read(self, inbox: Inbox) -> None:
         """Hand every frame to ``inbox`` until the client leaves; ping when idle."""
+        pinger = asyncio.get_running_loop().create_task(self._ping_when_idle())
+        try:
+            await self._read(inbox)
+        finally:
+            pinger.cancel()
+
+    async def _ping_when_idle(self) -> None:
+        while True:  # proxies cut idle connections
+            await asyncio.sleep(self.limits.ping_interval)
+            if time.monotonic() - self._heard >= self.limits.ping_interval:
+                self.send({"type": "ping"})
+
+    async def _read(self, inbox: Inbox) -> None:
         while True:
             try:
-                text = await asyncio.wait_for(self.socket.receive_text(),
-                                              self.limits.ping_interval)
-            except asyncio.TimeoutError:
-                self.send({"type": "ping"})  # proxies cut idle connections
-                continue
+                text = await self.socket.receive_text()
             except (WebSocketDisconnect, RuntimeError):
                 return
+            self._heard = time.monotonic()
             if len(text) > self.limits.max_frame // 4 and (
                     len(text.encode("utf-8", "surrogatepass")) > self.limits.max_frame):
                 self.send(_error(None, "frame", ProtocolError(

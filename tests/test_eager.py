@@ -7,7 +7,7 @@ import contextvars
 
 import pytest
 
-from nbstate.jupyter.eager import start_eagerly
+from nbstate.eager import start_eagerly
 
 where: contextvars.ContextVar[str] = contextvars.ContextVar("where", default="outside")
 

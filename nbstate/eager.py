@@ -1,5 +1,7 @@
 """Start a coroutine at once, inside the caller, until its first real suspension.
 
+Hosts start the inbox's worker this way, so a handler that never waits answers in the same
+turn of the event loop as the message that asked for it. In a Jupyter kernel it matters most:
 ipykernel answers a comm message by calling the comm's handler, then flushing output and
 publishing ``status: idle``, all before its event loop runs anything else. A handler scheduled as
 an ordinary task therefore starts only after ``idle`` has gone out, and its ``update`` and
