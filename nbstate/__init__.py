@@ -3,12 +3,16 @@
 Write ``class Todo(nbstate.State)`` with typed vars, computed vars and event handlers; the
 state lives in the kernel, renders through anywidget, and every change reaches the browser as
 an RFC 6902 JSON Patch delta over the Jupyter comm.
+
+``nbstate.db`` (SQLAlchemy; the ``db`` extra) loads on first use of ``ns.db``, so ``import
+nbstate`` imports no database library.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import (
     BackgroundMutationError,
@@ -61,6 +65,15 @@ __all__ = [
 __version__ = "0.1.0"
 
 _S = TypeVar("_S", bound=State)
+
+if TYPE_CHECKING:
+    from . import db as db
+
+
+def __getattr__(name: str) -> Any:
+    if name == "db":  # SQLAlchemy is imported when the database is first used, not before
+        return importlib.import_module(".db", __name__)
+    raise AttributeError(f"module 'nbstate' has no attribute {name!r}")
 
 
 def get_state(cls: type[_S]) -> _S:

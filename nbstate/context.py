@@ -8,6 +8,10 @@ marimo) never see each other's:
   its lock) or ``"locked"`` (inside ``async with self``).
 - :data:`reading`: the read set of the computed var being evaluated, or ``None``; var reads add
   their key to it, which is how computed vars find their dependencies.
+- :data:`transaction`: the :class:`Transaction` of the event handler running now, or ``None``:
+  work outside the state (a database session, :mod:`nbstate.db`) joins it to commit at the
+  handler's flush points and roll back with its state changes. The core drives it
+  (:mod:`nbstate.events`) without knowing what joined.
 
 And the two small protocols through which states, vars and tracked values reach their session
 (:class:`SessionPort`) and each other (:class:`StatePort`): the session implements them, so the
@@ -19,7 +23,8 @@ from __future__ import annotations
 import contextvars
 from typing import Any, Protocol
 
-__all__ = ["SessionPort", "StatePort", "VarKey", "mode", "reading"]
+__all__ = ["Participant", "SessionPort", "StatePort", "Transaction", "VarKey", "mode", "reading",
+           "transaction"]
 
 VarKey = tuple[str, str]
 """``(state path, var name)``: a var's identity within a session."""
@@ -27,6 +32,56 @@ VarKey = tuple[str, str]
 mode: contextvars.ContextVar[str | None] = contextvars.ContextVar("nbstate_mode", default=None)
 reading: contextvars.ContextVar[set[VarKey] | None] = contextvars.ContextVar(
     "nbstate_reading", default=None)
+
+
+class Participant(Protocol):
+    """Work outside the state that commits and rolls back with an event handler's changes."""
+
+    async def commit(self) -> None:
+        """The handler reached a flush point (a ``yield``, its return): make the work so far
+        durable. A participant that is finished leaves the transaction (:meth:`Transaction.leave`).
+
+        An exception fails the handler: its state changes since the last flush point are undone
+        and every participant still in the transaction is rolled back.
+        """
+
+    async def rollback(self) -> None:
+        """The handler raised, was cancelled or interrupted: undo the work since the last commit
+        and leave the transaction."""
+
+
+class Transaction:
+    """The participants of one running event handler (in the order they joined).
+
+    :mod:`nbstate.events` makes one per handler run and, at each flush point, awaits
+    ``commit()`` of every participant *before* the state's changes are flushed (a failed commit
+    then fails the handler with nothing of it sent); when the handler fails, it awaits
+    ``rollback()`` of each, newest first, after undoing the state's changes. Once the handler
+    has ended, the transaction is closed and :meth:`join` refuses: work begun later (in a task
+    the handler left running) must commit on its own.
+    """
+
+    __slots__ = ("closed", "participants")
+
+    def __init__(self) -> None:
+        self.participants: list[Participant] = []
+        self.closed = False
+
+    def join(self, participant: Participant) -> bool:
+        """Commit and roll back ``participant`` with the handler; ``False`` once it has ended."""
+        if self.closed:
+            return False
+        self.participants.append(participant)
+        return True
+
+    def leave(self, participant: Participant) -> None:
+        """``participant`` is finished (committed for the last time, or rolled back)."""
+        if participant in self.participants:
+            self.participants.remove(participant)
+
+
+transaction: contextvars.ContextVar[Transaction | None] = contextvars.ContextVar(
+    "nbstate_transaction", default=None)
 
 
 class StatePort(Protocol):

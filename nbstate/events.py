@@ -7,20 +7,31 @@ after this handler, in order, in the same session.
 
 If the handler raises, the changes since its last flush point are undone from the mutation log,
 what was flushed stays flushed, and the error names the handler.
+
+Work outside the state commits and rolls back with the handler through the handler's
+:class:`~nbstate.context.Transaction` (its participants, such as the database sessions of
+:mod:`nbstate.db`): at each flush point every participant commits *before* the state's changes
+are flushed, so a commit that fails fails the handler with nothing of that step sent; when the
+handler raises, is cancelled or interrupted, the state's changes are undone and flushed first,
+then each participant rolls back (newest first). Background handlers have no transaction: their
+work commits where it ends (for a database session, the exit of its ``async with`` block).
 """
 
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from .context import StatePort, mode
+from .context import StatePort, Transaction, mode, transaction
 from .errors import EventHandlerError, NbStateError, PayloadError
 from .handlers import EventHandler, EventSpec, HandlerRef
 from .protocol import ErrorInfo
 
 __all__ = ["Runner", "error_info", "run", "run_background"]
+
+log = logging.getLogger("nbstate")
 
 
 class Runner(Protocol):
@@ -51,22 +62,47 @@ async def run(session: Runner, state: StatePort, handler: EventHandler, kwargs: 
     """
     chained: list[EventSpec] = []
     token = mode.set("handler")
+    tx = Transaction()
+    tx_token = transaction.set(tx)
     try:
-        await _drive(session, handler.fn(state, **kwargs), chained, flush_yields=True)
+        await _drive(session, handler.fn(state, **kwargs), chained, tx)
+        if tx.participants:
+            await _commit(tx)
         session.flush()
     except Exception as exc:
         session.rollback()
         session.flush()
+        await _rollback(tx, path)
         raise EventHandlerError(path, exc) from exc
     except BaseException:
         # interrupted (KeyboardInterrupt, SystemExit), cancelled or timed out: undone like a
         # failure, then the exception goes on as Python expects
         session.rollback()
         session.flush()
+        await _rollback(tx, path)
         raise
     finally:
+        tx.closed = True
+        transaction.reset(tx_token)
         mode.reset(token)
     return chained
+
+
+async def _commit(tx: Transaction) -> None:
+    for participant in list(tx.participants):
+        await participant.commit()
+
+
+async def _rollback(tx: Transaction, path: str) -> None:
+    # the handler's own error is the one to raise; a participant that cannot roll back (a
+    # dropped connection, whose server ends the transaction itself) is logged
+    for participant in reversed(list(tx.participants)):
+        try:
+            await participant.rollback()
+        except Exception:
+            log.exception("nbstate: rolling back %r after event handler %r failed", participant,
+                          path)
+        tx.leave(participant)
 
 
 async def run_background(session: Runner, state: StatePort, handler: EventHandler,
@@ -78,7 +114,7 @@ async def run_background(session: Runner, state: StatePort, handler: EventHandle
     mode.set("background")
     chained: list[EventSpec] = []
     try:
-        await _drive(session, handler.fn(state, **kwargs), chained, flush_yields=False)
+        await _drive(session, handler.fn(state, **kwargs), chained, None)
     except Exception as exc:
         session.report(error_info(path, exc))
         return
@@ -93,8 +129,10 @@ async def run_background(session: Runner, state: StatePort, handler: EventHandle
             session.report(error_info(spec.handler, exc))
 
 
-async def _drive(session: Runner, result: Any, chained: list[EventSpec], *,
-                 flush_yields: bool) -> None:
+async def _drive(session: Runner, result: Any, chained: list[EventSpec],
+                 tx: Transaction | None) -> None:
+    """Run a handler's result to its end; ``tx`` (``None`` for a background handler, whose
+    yields are not flush points) commits at each yield, before the flush."""
     # A flush or a bad item can fail between two steps: the generator is then closed here, so
     # its ``finally`` blocks run inside the handler (and are rolled back with it), not at GC.
     if inspect.isasyncgen(result):
@@ -102,7 +140,9 @@ async def _drive(session: Runner, result: Any, chained: list[EventSpec], *,
             async for item in result:
                 if item is not None:
                     _chain(item, chained)
-                if flush_yields:
+                if tx is not None:
+                    if tx.participants:
+                        await _commit(tx)
                     session.yield_point()
         finally:
             await result.aclose()
@@ -111,7 +151,9 @@ async def _drive(session: Runner, result: Any, chained: list[EventSpec], *,
             for item in result:
                 if item is not None:
                     _chain(item, chained)
-                if flush_yields:
+                if tx is not None:
+                    if tx.participants:
+                        await _commit(tx)
                     session.yield_point()
         finally:
             result.close()

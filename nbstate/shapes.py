@@ -9,6 +9,12 @@ there. The fields of pydantic models and dataclasses get theirs from the class's
 A shape also checks that a validated value can travel to a browser as JSON; the check is chosen
 from the annotation by :func:`nbstate.travel.travel_check`.
 
+Some objects must never be kept in a state at all, whatever the var's type: a live resource
+such as a database session or connection (it cannot be stored or sent, and it would outlive the
+call it belongs to). A side module names their classes with :func:`refuse`; a var typed ``Any``
+refuses their instances (as :class:`~nbstate.travel.NotJSON`, so the error names the var), and a
+var whose annotation mentions one accepts only ``None``.
+
 Shapes are cached per annotation; this module imports only :mod:`nbstate.travel`.
 """
 
@@ -19,11 +25,43 @@ import functools
 import typing
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic import PlainValidator, TypeAdapter
 
-from .travel import Check, check_any, travel_check
+from .travel import Check, NotJSON, check_any, travel_check
 
-__all__ = ["ANY", "Shape", "field_shape", "shape_of"]
+__all__ = ["ANY", "Shape", "field_shape", "refuse", "shape_of"]
+
+_refused: dict[type, str] = {}
+_refused_types: tuple[type, ...] = ()
+
+
+def refuse(cls: type, reason: str) -> None:
+    """Never let a var keep an instance of ``cls`` (or of a subclass).
+
+    ``reason`` is the error's message after the var's name: what the object is and the fix
+    (``"an AsyncSession is a live database session: …; open one per call with …"``).
+    """
+    global _refused_types
+    _refused[cls] = reason
+    _refused_types = tuple(_refused)
+
+
+def _refusal(value: Any) -> str:
+    return next(why for cls, why in _refused.items() if isinstance(value, cls))
+
+
+def _mentions_refused(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, _refused_types):
+        return True
+    return any(_mentions_refused(a) for a in typing.get_args(annotation))
+
+
+def _only_none(value: Any) -> None:
+    if value is None:
+        return None
+    if isinstance(value, _refused_types):
+        raise ValueError(_refusal(value))
+    raise ValueError("only None fits a var whose type names an object a state cannot keep")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -50,6 +88,8 @@ class Shape:
         """
         if self.adapter is not None:
             value = self.adapter.validate_python(value)
+        elif _refused_types and isinstance(value, _refused_types):
+            raise NotJSON(_refusal(value))
         if travels and self.check is not None:
             self.check(value)
         return value
@@ -64,6 +104,9 @@ def shape_of(annotation: Any) -> Shape:
     """The :class:`Shape` of a type annotation (``list[str]``, ``dict[str, Model]``, …)."""
     if annotation is Any or annotation is object:
         return ANY
+    if _refused_types and _mentions_refused(annotation):
+        return Shape(TypeAdapter(typing.Annotated[Any, PlainValidator(_only_none)]), None, None,
+                     annotation)
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     item: Shape | None = None
