@@ -15,11 +15,12 @@ Decisions:
 - A SQLite file is opened in WAL mode (readers and one writer do not block each other, which
   matters when two visitors' kernels share the file) with a 30 s busy timeout: a handler's
   write transaction lasts until its next flush point (:mod:`nbstate.db.session`).
-- aiosqlite (0.22 and later) runs each connection in a non-daemon thread, and Python waits for
-  those before it runs ``atexit`` callbacks: a pooled connection left open would hang the
-  process (or the kernel) at exit. The engines are therefore disposed by a hook that runs when
-  the interpreter starts shutting threads down (``threading._register_atexit``, the hook
-  ``concurrent.futures`` uses), on their own loop when it is still open.
+- Pooled connections are closed at exit, by a hook that runs when the interpreter starts
+  shutting threads down (``threading._register_atexit``, the hook ``concurrent.futures`` uses;
+  ``atexit`` would be too late), on the engine's own loop when it is still open. Besides
+  closing cleanly, this keeps a process from hanging at exit where aiosqlite's connection
+  threads are not daemons (aiosqlite >= 0.22 with SQLAlchemy 2.0; SQLAlchemy 2.1 marks them
+  daemons itself), since Python waits for such threads before ``atexit`` callbacks run.
 """
 
 from __future__ import annotations
@@ -143,12 +144,19 @@ def _dispose_at_exit() -> None:
     _engines.clear()
     _retired.clear()
     for made, loop in everything:
-        if loop is not None and not loop.is_closed() and not loop.is_running():
-            try:
-                loop.run_until_complete(made.dispose())
+        if loop is None or loop.is_closed():  # asyncio.run has ended: close on a loop of our own
+            loop = asyncio.new_event_loop()
+            owned = True
+        else:
+            owned = False
+        try:
+            if not loop.is_running():
+                loop.run_until_complete(asyncio.wait_for(made.dispose(), 10))
                 continue
-            except Exception:  # at exit, a connection that cannot close cleanly is dropped
-                pass
-        # drop the pool; an aiosqlite connection stops its thread when it is collected
-        made.sync_engine.dispose(close=False)
+        except Exception:  # a connection tied to a closed loop (asyncpg) cannot close: dropped
+            pass
+        finally:
+            if owned:
+                loop.close()
+        made.sync_engine.dispose(close=False)  # drop the pool; its connections go with it
     gc.collect()

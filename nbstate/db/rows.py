@@ -12,9 +12,10 @@ a pydantic model with one field per mapped column:
   into rows; a column that is not loaded (expired after a commit, or deferred) is an error that
   names it, rather than a query run behind the user's back; a dict of column values (a stored
   session, a client) validates too;
-- a field's type is its column's Python type (``None`` allowed when the column is nullable, or
-  gets its value from the database on insert: an autoincrement primary key, a server default);
-  a column with a scalar default has that default.
+- a field's type is the column's ``Mapped[...]`` annotation (else the column type's Python
+  type), with ``None`` allowed when the column is nullable or gets its value from the database
+  on insert (an autoincrement primary key, a server default); a column with a scalar default
+  has that default.
 
 Relationships are not part of a row: load what a view needs into vars of its own.
 
@@ -25,12 +26,15 @@ values (``await db.merge(ns.db.orm(contact))`` updates the row with that primary
 from __future__ import annotations
 
 import functools
+import inspect
+import sys
+import typing
 from typing import Any, ClassVar, TypeVar
 
 import pydantic
 import sqlalchemy
 from pydantic_core import CoreSchema, core_schema
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapped
 
 from ..plain import untrack
 
@@ -44,6 +48,8 @@ class Row(pydantic.BaseModel):
 
     __nbstate_mapped__: ClassVar[type[Any]]
     """The mapped class this row model mirrors."""
+    __nbstate_filled__: ClassVar[frozenset[str]]
+    """Fields whose ``None`` means "not set yet": the database or a default fills them in."""
 
 
 class Model(DeclarativeBase):
@@ -74,31 +80,59 @@ def row_model(mapped: type[Any]) -> type[Row]:
         raise TypeError(f"{mapped!r} is not a mapped class; subclass nbstate.db.Model and give "
                         "it a __tablename__ and mapped columns")
     fields: dict[str, Any] = {}
+    filled: set[str] = set()
     for prop in mapper.column_attrs:
         column = prop.columns[0]
-        fields[prop.key] = _field(column)
+        fields[prop.key] = _field(column, _annotation(mapped, prop.key))
+        if _filled_in(column):
+            filled.add(prop.key)
     model = pydantic.create_model(
         f"{mapped.__name__}Row", __base__=Row, __module__=mapped.__module__, **fields)
     model.__qualname__ = f"{mapped.__qualname__}Row"
     model.__nbstate_mapped__ = mapped
+    model.__nbstate_filled__ = frozenset(filled)
     made: type[Row] = model
     return made
 
 
-def _field(column: Any) -> tuple[Any, Any]:
-    try:
-        kind: Any = column.type.python_type
-    except NotImplementedError:
-        kind = Any
+def _annotation(mapped: type[Any], key: str) -> Any:
+    """``X`` of the ``key: Mapped[X]`` annotation of ``mapped`` (or a base), else ``None``."""
+    for klass in mapped.__mro__:
+        annotations = inspect.get_annotations(klass)
+        if key not in annotations:
+            continue
+        hint = annotations[key]
+        if isinstance(hint, str):  # ``from __future__ import annotations``
+            module = sys.modules.get(klass.__module__)
+            try:
+                hint = eval(hint, dict(vars(module)) if module else {}, dict(vars(klass)))
+            except Exception:  # a name defined later: the column type says enough
+                return None
+        origin: Any = typing.get_origin(hint)
+        return typing.get_args(hint)[0] if origin is Mapped else None
+    return None
+
+
+def _field(column: Any, annotated: Any) -> tuple[Any, Any]:
+    kind: Any = annotated
+    if kind is None:
+        try:
+            kind = column.type.python_type
+        except NotImplementedError:
+            kind = Any
     default = column.default
     if default is not None and getattr(default, "is_scalar", False):
         return (kind | None if column.nullable else kind), default.arg
-    filled_in = column.server_default is not None or default is not None or (
-        column.primary_key and column.autoincrement in (True, "auto")
-        and column is column.table.autoincrement_column)
-    if column.nullable or filled_in:
+    if column.nullable or _filled_in(column):
         return kind | None, None
     return kind, ...
+
+
+def _filled_in(column: Any) -> bool:
+    """Whether the database or a default gives ``column`` its value when a row is inserted."""
+    return column.server_default is not None or column.default is not None or bool(
+        column.primary_key and column.autoincrement in (True, "auto")
+        and column is column.table.autoincrement_column)
 
 
 def _columns_of(mapped: type[Any], keys: tuple[str, ...], value: Any) -> Any:
@@ -122,8 +156,8 @@ def orm(row: T) -> T:
     """A transient instance of the mapped class with ``row``'s column values (a copy, detached
     from the state): ``await db.merge(ns.db.orm(contact))`` writes it back by primary key.
 
-    An ORM instance is returned as it is. A primary key that is ``None`` is left out, so the
-    database assigns one on insert.
+    An ORM instance is returned as it is. A ``None`` that means "not set yet" (a primary key the
+    database assigns, a column with a default) is left out, so the insert fills it in.
 
     Raises:
         TypeError: ``row`` is neither a row of a mapped class nor an ORM instance.
@@ -135,7 +169,6 @@ def orm(row: T) -> T:
         raise TypeError(f"nbstate.db.orm expects a row held by a var typed with a mapped class "
                         f"(or an ORM instance), got {type(row).__name__}")
     values = untrack(row).__dict__
-    mapper = sqlalchemy.inspect(mapped)
-    keys = {mapper.get_property_by_column(c).key for c in mapper.primary_key}
-    made: T = mapped(**{k: v for k, v in values.items() if not (k in keys and v is None)})
+    filled = type(row).__nbstate_filled__
+    made: T = mapped(**{k: v for k, v in values.items() if not (v is None and k in filled)})
     return made
