@@ -32,7 +32,9 @@ from .errors import (
 )
 from .handlers import EventSpec, event
 from .session import Session, default_session
+from .session import add_session_finder as _add_session_finder
 from .state import State
+from .state import set_display_hook as _set_display_hook
 from .vars import computed, var
 
 __all__ = [
@@ -68,6 +70,7 @@ _S = TypeVar("_S", bound=State)
 
 if TYPE_CHECKING:
     from . import db as db
+    from .jupyter.widget import StateWidget
 
 
 def __getattr__(name: str) -> Any:
@@ -77,15 +80,19 @@ def __getattr__(name: str) -> Any:
 
 
 def get_state(cls: type[_S]) -> _S:
-    """The instance of ``cls`` in this process's session (in Jupyter: the kernel's session)."""
+    """The instance of ``cls`` in the current session: this visitor's (a Jupyter or Voila
+    kernel's, a marimo visitor's kernel context's; see :func:`nbstate.session.current_session`).
+    """
     return default_session().get_state(cls)
 
 
-def show(target: type[State] | State) -> None:
-    """Display the live view of a state in Jupyter (see :func:`nbstate.jupyter.display.show`)."""
+def show(target: type[State] | State, *, display: bool = True) -> StateWidget:
+    """Display the live view of a state and return its widget, the anywidget model (for an
+    ``ipywidgets.VBox``, ``mo.ui.anywidget(...)``, ``ipywidgets.link``); ``display=False`` only
+    returns it. See :func:`nbstate.jupyter.display.show`."""
     from .jupyter.display import show as show_in_jupyter
 
-    show_in_jupyter(target)
+    return show_in_jupyter(target, display=display)
 
 
 def _in_kernel() -> bool:
@@ -94,7 +101,22 @@ def _in_kernel() -> bool:
     return get is not None and type(get()).__name__ == "ZMQInteractiveShell"
 
 
-if _in_kernel():  # a state as a cell's result shows its live view
-    from .jupyter.display import install as _install
+def _live_view(state: State) -> dict[str, Any] | None:
+    """A state as a cell's result: its live view in a widget host (a Jupyter kernel, marimo),
+    nothing elsewhere (a terminal shows its repr)."""
+    if not (_in_kernel() or ("marimo" in sys.modules and _marimo().in_marimo())):
+        return None
+    from .jupyter.display import mimebundle
 
-    _install()
+    return mimebundle(state)
+
+
+def _marimo() -> Any:
+    from .jupyter import marimo
+
+    return marimo
+
+
+_set_display_hook(_live_view)
+if "marimo" in sys.modules:  # a marimo kernel: one session per visitor's kernel context
+    _add_session_finder(_marimo().marimo_session)

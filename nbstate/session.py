@@ -14,8 +14,10 @@ JSON (:meth:`Session.dump`) and loaded back (:meth:`Session.load`) by a state ma
 
 The **current session** is bound to a context (:func:`bind_session`; each host binds the
 session of the visitor it serves), so ``ns.get_state(Todo)`` in one visitor's code never sees
-another visitor's states. Where nothing is bound, a process in which one kernel is one visitor
-(Jupyter, Voila) uses one session made on first use.
+another visitor's states. A host that runs several visitors in one process without a context it
+can bind (marimo run: one thread per visitor) adds a finder (:func:`add_session_finder`) that
+answers the current visitor's session. Where neither answers, a process in which one kernel is
+one visitor (Jupyter, Voila) uses one session made on first use.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ from .recompute import ComputedVars
 from .scheduler import FlushScheduler
 from .state import State, classes
 
-__all__ = ["Listener", "Session", "bind_session", "current_session", "default_session"]
+__all__ = ["Listener", "Session", "add_session_finder", "bind_session", "current_session",
+           "default_session"]
 
 S = TypeVar("S", bound=State)
 
@@ -292,12 +295,29 @@ def bind_session(session: Session) -> contextvars.Token[Session | None]:
     return _bound.set(session)
 
 
+# How hosts find the current visitor's session; they hold no session themselves.
+_finders: list[Callable[[], Session | None]] = []
+
+
+def add_session_finder(finder: Callable[[], Session | None]) -> None:
+    """Ask ``finder`` for the current session where no context is bound; it answers the running
+    visitor's session or ``None`` (not its host's context). Adding the same finder twice adds it
+    once."""
+    if finder not in _finders:
+        _finders.append(finder)
+
+
 def current_session() -> Session:
-    """The session bound to this context, or the process's one session where nothing is bound
-    (a Jupyter or Voila kernel, where one kernel is one visitor)."""
+    """The session bound to this context, else the one a host's finder answers for the running
+    visitor (marimo), else the process's one session (a Jupyter or Voila kernel, where one kernel
+    is one visitor)."""
     session = _bound.get()
     if session is not None:
         return session
+    for finder in _finders:
+        session = finder()
+        if session is not None:
+            return session
     if not _process_session:
         _process_session.append(Session())
     return _process_session[0]

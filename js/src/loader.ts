@@ -1,12 +1,18 @@
 /**
  * The per-state `_esm` (bundled as `nbstate/static/loader.js`): kept tiny because every comm_open
- * carries it. It fetches the runtime bundle once per page, over the first model's comm, and
- * delegates `initialize` and `render` to it.
+ * carries it. It loads the runtime bundle once per page and delegates `initialize` and `render`
+ * to it.
  *
- * `initialize` must not wait for the kernel: anywidget holds every comm message of the model
- * until `initialize` returns (and gives up after 2 s), and the runtime itself arrives as one. So
- * it only starts the fetch and holds this model's custom messages, which the runtime handles
- * first once loaded. `render` waits for the runtime.
+ * The runtime's source is the `source` trait of one model per kernel, which every state model
+ * names in its `_nb_runtime` trait (`"IPY_MODEL_<id>"`): it is reached with
+ * `widget_manager.get_model`, so a page rendered from saved widget state (nbconvert HTML,
+ * nbviewer, a notebook reopened without a kernel) has it too, and the kernel sends it once, not
+ * once per state. A model without `_nb_runtime` (or a host without `widget_manager`) asks the
+ * kernel over its comm instead (`runtime_request`).
+ *
+ * `initialize` must not wait for the runtime: anywidget holds every comm message of the model
+ * until `initialize` returns (and gives up after 2 s). So it only starts the load and holds this
+ * model's custom messages, which the runtime handles first once loaded. `render` waits for it.
  */
 
 import { PROTOCOL_VERSION } from "./protocol";
@@ -17,41 +23,36 @@ import { importSource } from "./view/import_source";
 type Handler = (...args: never[]) => void;
 const KEY = `__nbstate_runtime_v${PROTOCOL_VERSION}`;
 const page = globalThis as unknown as Record<string, Promise<typeof Runtime> | undefined>;
-const closed = new WeakSet<AnyModel>();
 
-/** Ask the kernel for the runtime over `model`'s comm and import it. */
-function fetchRuntime(model: AnyModel): Promise<typeof Runtime> {
-  return new Promise((resolve, reject) => {
+/** The runtime's source: from the model `_nb_runtime` names, else asked over `model`'s comm. */
+async function runtimeSource(model: AnyModel): Promise<string> {
+  const ref = model.get("_nb_runtime");
+  if (typeof ref === "string" && ref && model.widget_manager) {
+    const holder = await model.widget_manager.get_model(ref.replace("IPY_MODEL_", ""));
+    const source = holder?.get("source");
+    if (typeof source === "string") return source;
+  }
+  return new Promise((resolve) => {
     const onMessage = (message: { type?: string; source?: string }) => {
       if (message?.type !== "runtime") return;
-      stop();
-      importSource<typeof Runtime>(message.source ?? "").then(resolve, reject);
-    };
-    const onClose = () => {
-      closed.add(model);
-      stop();
-      reject(new Error("nbstate: the comm closed before the runtime arrived"));
-    };
-    const stop = () => {
       model.off("msg:custom", onMessage as Handler);
-      model.off("comm:close", onClose);
+      resolve(message.source ?? "");
     };
     model.on("msg:custom", onMessage as Handler);
-    model.on("comm:close", onClose);
-    model.send({ type: "runtime_request" });
+    model.send?.({ type: "runtime_request" });
   });
 }
 
-/** The page's runtime. A failed fetch is forgotten and retried once, over this model's comm. */
-function runtime(model: AnyModel, retry = true): Promise<typeof Runtime> {
+/** The page's runtime. A failed load is forgotten, so the next model tries again. */
+function runtime(model: AnyModel): Promise<typeof Runtime> {
   let promise = page[KEY];
   if (!promise) {
-    promise = page[KEY] = fetchRuntime(model);
+    promise = page[KEY] = runtimeSource(model).then((source) => importSource<typeof Runtime>(source));
     promise.catch(() => {
       if (page[KEY] === promise) delete page[KEY];
     });
   }
-  return retry ? promise.catch((error: unknown) => (closed.has(model) ? Promise.reject(error) : runtime(model, false))) : promise;
+  return promise;
 }
 
 export default {
@@ -69,7 +70,7 @@ export default {
 
   async render({ model, el }: { model: AnyModel; el: HTMLElement }): Promise<() => void> {
     el.textContent = "Loading nbstate…";
-    const rt = await runtime(model);
+    const rt = await runtime(model).catch(() => runtime(model));
     el.textContent = "";
     return rt.render({ model, el });
   },

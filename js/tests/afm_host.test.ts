@@ -9,15 +9,12 @@
  * on the wire, so the same body holds for both hosts. Passing on ipywidgets shows each body is
  * right.
  *
- * Against the AFM-only host every case is expected to fail today: the runtime reaches the
- * Backbone model behind the proxy (`widgetModel` in `src/jupyter/widget.ts` reads the model from a
- * change callback's first argument and then uses `attributes`, `set_state`, `state_change`,
- * `trigger` and `on("all")`), which an AFM host does not have. Those cases are marked
- * `it.fails`: when the runtime keeps to the AFM surface they pass, `it.fails` turns them red, and
- * the marks must be removed (flip `AFM_ONLY_WORKS` below).
+ * The AFM-only model fails a case if the runtime calls anything the spec does not promise (it
+ * has nothing else to call), or listens to an event such a host never fires (checked below).
  */
 import { describe, expect, it, vi } from "vitest";
 import { HandlerError } from "../src/core/client";
+import { CONNECT_TIMEOUT_MS } from "../src/jupyter/connection";
 import { initialize, render } from "../src/jupyter/runtime";
 import type { AnyModel } from "../src/jupyter/widget";
 import type { NbModel } from "../src/view/types";
@@ -28,9 +25,6 @@ const user = vi.hoisted(() => ({ modules: new Map<string, Record<string, unknown
 vi.mock("../src/view/import_source", () => ({
   importSource: async (source: string) => user.modules.get(source) ?? {},
 }));
-
-/** Set to true once the runtime uses only the AFM model surface. */
-const AFM_ONLY_WORKS = false;
 
 /** One model as a host gives it to the runtime, and the wire behind it. */
 interface Host {
@@ -50,7 +44,7 @@ type MakeHost = (state: Record<string, unknown>) => Host;
 const ipywidgetsHost: MakeHost = (state) => {
   const k = kernelModel(state);
   return {
-    id: k.model.model_id ?? "",
+    id: k.model.model_id,
     model: () => anywidgetProxy(k.model),
     custom: k.custom,
     syncs: k.syncs,
@@ -64,8 +58,7 @@ const afmHost: MakeHost = (state) => {
   const h = afmModel(state);
   return {
     id: h.id,
-    // The runtime's `AnyModel` type declares more than AFM promises; this is the AFM model.
-    model: () => h.model as unknown as AnyModel,
+    model: () => h.model,
     custom: h.custom,
     syncs: h.syncs,
     save: () => h.model.save_changes(),
@@ -346,17 +339,17 @@ const cases: [string, (make: MakeHost) => Promise<void>][] = [
 ];
 
 describe.each([
-  { host: "ipywidgets' WidgetModel behind anywidget's proxy", make: ipywidgetsHost, works: true },
-  { host: "an AFM-only model", make: afmHost, works: AFM_ONLY_WORKS },
-])("the runtime on $host", ({ make, works }) => {
-  for (const [name, body] of cases) (works ? it : it.fails)(name, () => body(make));
+  { host: "ipywidgets' WidgetModel behind anywidget's proxy", make: ipywidgetsHost },
+  { host: "an AFM-only model", make: afmHost },
+])("the runtime on $host", ({ make }) => {
+  for (const [name, body] of cases) it(name, () => body(make));
 });
 
 describe("the runtime on an AFM-only model", () => {
-  (AFM_ONLY_WORKS ? it : it.fails)("listens only to events an AFM host fires", async () => {
+  it("listens only to events an AFM host fires", async () => {
     const h = afmModel({ ...STATE });
-    initialize({ model: h.model as unknown as AnyModel });
-    const cleanup = render({ model: h.model as unknown as AnyModel, el: document.createElement("div") });
+    initialize({ model: h.model });
+    const cleanup = render({ model: h.model, el: document.createElement("div") });
     await settle();
     expect(h.unsupported).toEqual([]);
     cleanup();
@@ -398,5 +391,84 @@ describe("the AFM-only fake", () => {
     h.model.off("msg:custom");
     expect(h.listeners()).toBe(0);
     expect(await h.model.widget_manager.get_model(h.id)).toBe(h.model);
+  });
+});
+
+describe("the runtime without a kernel", () => {
+  it("shows the last values read-only, with a note, when no kernel answers", async () => {
+    vi.useFakeTimers();
+    try {
+      const h = afmModel({ ...STATE }, undefined, { answer: false });
+      const el = document.createElement("div");
+      initialize({ model: h.model });
+      render({ model: h.model, el });
+      await vi.advanceTimersByTimeAsync(10);
+      const note = el.querySelector<HTMLElement>(".nbstate-offline");
+      const controls = el.querySelector<HTMLFieldSetElement>("fieldset.nbstate-controls");
+      expect(note?.hidden).toBe(true);
+      expect(controls?.disabled).toBe(false);
+      await vi.advanceTimersByTimeAsync(CONNECT_TIMEOUT_MS);
+      expect(h.pings).toBe(1);
+      expect(el.querySelector<HTMLInputElement>('input[data-nb-var="draft"]')?.value).toBe("milk");
+      expect(note?.hidden).toBe(false);
+      expect(note?.textContent).toMatch(/kernel is not connected/);
+      expect(controls?.disabled).toBe(true);
+      // a kernel that was only busy comes back
+      await h.message({ type: "pong" });
+      expect(note?.hidden).toBe(true);
+      expect(controls?.disabled).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("answers events and sets itself while offline, naming why", async () => {
+    vi.useFakeTimers();
+    try {
+      const { host, seen } = userHost((state) => {
+        const h = afmModel(state, undefined, { answer: false });
+        return { id: h.id, model: () => h.model, custom: h.custom, syncs: h.syncs, save: () => h.model.save_changes(), update: h.update, message: h.message };
+      });
+      initialize({ model: host.model() });
+      render({ model: host.model(), el: document.createElement("div") });
+      await vi.advanceTimersByTimeAsync(CONNECT_TIMEOUT_MS + 10);
+      const view = seen.at(-1) as NbModel;
+      const error = await quietly(() => view.fire("add").catch((e: unknown) => e));
+      expect((error as HandlerError).info).toMatchObject({ handler: "add", type: "NotConnected" });
+      await quietly(async () => {
+        view.set("count", 5);
+        view.save_changes();
+        await vi.advanceTimersByTimeAsync(10);
+      });
+      expect(view.get("count")).toBe(1);
+      expect(host.custom).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("says so when the host cannot send messages at all (Panel)", async () => {
+    const h = afmModel({ ...STATE });
+    const { send: _send, ...noSend } = h.model;
+    const el = document.createElement("div");
+    initialize({ model: noSend });
+    render({ model: noSend, el });
+    await settle();
+    expect(el.querySelector(".nbstate-offline")?.textContent).toMatch(/cannot send messages/);
+    expect(el.querySelector<HTMLFieldSetElement>("fieldset.nbstate-controls")?.disabled).toBe(true);
+    expect(el.querySelector<HTMLInputElement>('input[data-nb-var="draft"]')?.value).toBe("milk");
+  });
+
+  it("shows a whole value re-sent after patches without firing change again", async () => {
+    const { host, seen } = userHost(afmHost);
+    const { view } = await mountUser(host, seen);
+    const changes: unknown[] = [];
+    view.on("change:items", () => changes.push(view.get("items")));
+    await host.message({ type: "patch", rev: 1, ops: [{ op: "add", path: "/items/-", value: "b" }] });
+    await host.update({ items: ["a", "b"] }); // the kernel brings the host's copy up to date
+    await host.update({ items: ["a"] }); // then changes it back to the host's old value
+    await settle();
+    expect(changes).toEqual([["a", "b"], ["a"]]);
+    expect(view.get("items")).toEqual(["a"]);
   });
 });

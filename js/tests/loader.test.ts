@@ -11,6 +11,8 @@ type Callback = (...args: unknown[]) => void;
 
 class FakeModel {
   sent: unknown[] = [];
+  attributes: Record<string, unknown> = {};
+  widget_manager?: { get_model(id: string): Promise<FakeModel | undefined> };
   private listeners = new Map<string, Callback[]>();
   on(event: string, cb: Callback) {
     this.listeners.set(event, [...(this.listeners.get(event) ?? []), cb]);
@@ -27,8 +29,8 @@ class FakeModel {
   send(content: unknown) {
     this.sent.push(content);
   }
-  get() {
-    return undefined;
+  get(name: string) {
+    return this.attributes[name];
   }
 }
 
@@ -99,7 +101,7 @@ describe("loader.js", () => {
       ["render", "second"],
     ]);
     // The loader let go of every listener it added.
-    expect(first.count("msg:custom") + second.count("msg:custom") + first.count("comm:close")).toBe(0);
+    expect(first.count("msg:custom") + second.count("msg:custom")).toBe(0);
 
     const third = named("third");
     loader.initialize({ model: third });
@@ -108,18 +110,40 @@ describe("loader.js", () => {
     expect(calls.at(-1)).toEqual(["initialize", "third", []]);
   });
 
-  it("asks again over another model when the requesting comm closes first", async () => {
+  it("reads the runtime from the model `_nb_runtime` names, without a kernel, once per page", async () => {
+    const holder = Object.assign(new FakeModel(), { attributes: { source: RUNTIME } });
+    const manager = { get_model: vi.fn(async (id: string) => (id === "r1" ? holder : undefined)) };
+    const saved = (name: string) =>
+      Object.assign(named(name), { attributes: { _nb_runtime: "IPY_MODEL_r1" }, widget_manager: manager });
+    const first = saved("first");
+    const second = saved("second");
+    loader.initialize({ model: first });
+    const el = { textContent: "" };
+    await expect(loader.render({ model: second, el })).resolves.toBe("cleanup");
+    loader.initialize({ model: second });
+    await tick();
+    expect(first.sent).toEqual([]);
+    expect(manager.get_model).toHaveBeenCalledOnce();
+    expect(calls).toEqual([
+      ["initialize", "first", []],
+      ["render", "second"],
+      ["initialize", "second", []],
+    ]);
+  });
+
+  it("tries again for the next model when loading failed", async () => {
     const log = vi.spyOn(console, "error").mockImplementation(() => {});
-    const doomed = named("doomed");
+    const manager = { get_model: vi.fn(async () => { throw new Error("no such model"); }) };
+    const broken = Object.assign(named("broken"), { attributes: { _nb_runtime: "IPY_MODEL_gone" }, widget_manager: manager });
+    loader.initialize({ model: broken });
+    await tick();
+    expect(log).toHaveBeenCalledOnce();
+    log.mockRestore();
     const next = named("next");
-    loader.initialize({ model: doomed });
     const rendered = loader.render({ model: next, el: { textContent: "" } });
-    doomed.emit("comm:close");
     await tick();
     expect(next.sent).toEqual([{ type: "runtime_request" }]);
     next.emit("msg:custom", { type: "runtime", source: RUNTIME }, []);
     await expect(rendered).resolves.toBe("cleanup");
-    expect(log).toHaveBeenCalledOnce(); // the closed model's own initialize gave up
-    log.mockRestore();
   });
 });

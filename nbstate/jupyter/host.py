@@ -7,6 +7,17 @@ kernel-side trait values are brought to the same state, because traits are what 
 page or a Voila page reads. If sending fails, the session re-syncs the host:
 every model's var traits are sent again from the session document.
 
+A patched var's trait is updated in the kernel without a message, so the browser's copy of that
+trait (what ipywidgets and marimo hold, and what a frontend saves as widget state) is older than
+the view's until the whole value travels again. Such a trait is *stale*: its later changes travel
+as patches too (a whole value as a ``replace``), because a trait update equal to the browser's
+older copy would change nothing there and the view would miss it. :meth:`JupyterHost.settle`
+sends the stale traits whole and ends that; the kernel calls it after each cell, so the widget
+state nbclient or nbconvert record, and a page opened later, hold what the cell left.
+
+A comm can close under the host (marimo closes a cell's comms when the cell runs again): such a
+model gets nothing more, and the next :meth:`JupyterHost.widget_for` makes a new one.
+
 Events and var sets arrive as custom messages and go to the session's :class:`~nbstate.inbox.
 Inbox` (order, validation, one answer each), whose worker is started eagerly
 (:mod:`nbstate.jupyter.eager`) so a handler that never waits replies before the kernel reports
@@ -41,7 +52,15 @@ from ..protocol import Delta, ErrorInfo, copy_json, pointer
 from ..session import Session
 from ..state import State
 from .spec import spec_of
-from .widget import StateWidget, runtime_source, trait_name, view_source, widget_class
+from .widget import (
+    RuntimeWidget,
+    StateWidget,
+    is_open,
+    runtime_source,
+    trait_name,
+    view_source,
+    widget_class,
+)
 
 __all__ = ["JupyterHost"]
 
@@ -57,6 +76,9 @@ class JupyterHost:
         self.inbox = Inbox(session, start=self._start)
         # trait name → (var name, is a base var), per state path
         self._traits: dict[str, dict[str, tuple[str, bool]]] = {}
+        # traits patched since they last travelled whole, per state path (see the module doc)
+        self._stale: dict[str, set[str]] = {}
+        self._runtime: RuntimeWidget | None = None
         try:
             self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -68,11 +90,27 @@ class JupyterHost:
             self._upsert(path, snapshot[path])
 
     def widget_for(self, state: State) -> StateWidget:
-        """The model of ``state`` (made on first use)."""
+        """The model of ``state`` (made on first use, and again, with its substates' models, when
+        its comm was closed)."""
         path = state._nb_path
-        if path not in self.widgets or self.session.states().get(path) is not state:
-            self._upsert(path, self.session.snapshot()[path])
+        widget = self.widgets.get(path)
+        if widget is None or not is_open(widget) or self.session.states().get(path) is not state:
+            snapshot = self.session.snapshot()
+            prefix = path + "."
+            closed = [p for p in snapshot if p.startswith(prefix)
+                      and (p not in self.widgets or not is_open(self.widgets[p]))]
+            for sub in sorted(closed, key=lambda p: p.count("."), reverse=True):
+                self._upsert(sub, snapshot[sub])
+            self._upsert(path, snapshot[path])
         return self.widgets[path]
+
+    def settle(self) -> None:
+        """Send every stale trait whole (see the module docstring)."""
+        for path, traits in self._stale.items():
+            widget = self.widgets.get(path)
+            if traits and widget is not None and is_open(widget):
+                widget.send_state(sorted(traits))
+            traits.clear()
 
     def close(self) -> None:
         self.session.unsubscribe(self)
@@ -80,6 +118,15 @@ class JupyterHost:
         for widget in self.widgets.values():
             widget.close()
         self.widgets.clear()
+        if self._runtime is not None:
+            self._runtime.close()
+            self._runtime = None
+
+    def _runtime_ref(self) -> str:
+        """``"IPY_MODEL_<id>"`` of the model carrying the runtime (made on first use)."""
+        if self._runtime is None or not is_open(self._runtime):
+            self._runtime = RuntimeWidget(source=runtime_source())
+        return f"IPY_MODEL_{self._runtime.model_id}"
 
     def _start(self, coro: Any) -> asyncio.Task[None] | None:
         # eagerly: a handler that never waits answers before the kernel reports idle
@@ -119,19 +166,23 @@ class JupyterHost:
                 if widget.has_trait(trait_name(name)):
                     _set_quietly(widget, trait_name(name), copy_json(value))
             widget.send_state(traits)
+            self._stale.get(path, set()).difference_update(traits)
 
     def _send_ops(self, ops: list[dict[str, Any]], path: str, rev: int) -> None:
         widget = self.widgets.get(path)
-        if widget is None or not ops:
+        if widget is None or not ops or not is_open(widget):
             return
-        if all(op["op"] != "remove" and op["path"].count("/") == 1 for op in ops):
+        stale = self._stale.setdefault(path, set())
+        traits = {name: trait_name(name) for name in {parse_pointer(op["path"])[0] for op in ops}}
+        if all(op["op"] != "remove" and op["path"].count("/") == 1 for op in ops) and not (
+                stale & set(traits.values())):
             with widget.hold_sync():
                 for op in ops:
                     trait = trait_name(parse_pointer(op["path"])[0])
                     setattr(widget, trait, copy_json(op["value"]))
             return
         widget.send({"type": "patch", "rev": rev, "ops": ops})
-        traits = {name: trait_name(name) for name in {parse_pointer(op["path"])[0] for op in ops}}
+        stale.update(traits.values())
         values = {name: getattr(widget, trait) for name, trait in traits.items()}
         values = apply_patch_in_place(values, copy_json(ops))
         for name, trait in traits.items():
@@ -146,6 +197,9 @@ class JupyterHost:
         cls = type(state)
         values = {trait_name(name): value for name, value in values.items()}
         widget = self.widgets.get(path)
+        if widget is not None and not is_open(widget):
+            widget = None
+        stale = self._stale.pop(path, set())
         spec = spec_of(cls)
         view = view_source(cls.__dict__.get("_esm"))
         self._traits[path] = {trait_name(n): (n, v.synced)
@@ -153,7 +207,8 @@ class JupyterHost:
             trait_name(n): (n, False) for n in cls.__nbstate_computed__}
         if widget is None:
             widget = widget_class(cls)(values, _nb_spec=spec, _nb_view=view,
-                                       _nb_children=self._children(path))
+                                       _nb_children=self._children(path),
+                                       _nb_runtime=self._runtime_ref())
             widget.nb_attach(path, self._on_msg, self._client_write, self._kernel_write)
             self.widgets[path] = widget
         else:
@@ -162,6 +217,8 @@ class JupyterHost:
                 widget._nb_spec, widget._nb_view = spec, view
                 for name, value in values.items():
                     setattr(widget, name, value)
+            if stale:
+                widget.send_state(sorted(t for t in stale if widget.has_trait(t)))
         parent = path.rpartition(".")[0]
         if parent in self.widgets:
             self._link_children(parent)
@@ -169,7 +226,7 @@ class JupyterHost:
     def _children(self, path: str) -> list[str]:
         prefix = path + "."
         return [f"IPY_MODEL_{w.model_id}" for p, w in self.widgets.items()
-                if p.startswith(prefix) and "." not in p[len(prefix):]]
+                if p.startswith(prefix) and "." not in p[len(prefix):] and is_open(w)]
 
     def _link_children(self, path: str) -> None:
         children = self._children(path)
@@ -186,7 +243,11 @@ class JupyterHost:
             loop.call_soon_threadsafe(self._receive, widget, content)
 
     def _receive(self, widget: StateWidget, content: Any) -> None:
-        if isinstance(content, dict) and content.get("type") == "runtime_request":
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "ping":  # the page asks whether a kernel is there
+            widget.send({"type": "pong"})
+            return
+        if kind == "runtime_request":
             widget.send({"type": "runtime", "source": runtime_source()})
             return
         self.inbox.receive(widget.send, widget.nb_path, content)
@@ -238,6 +299,7 @@ class JupyterHost:
             if not same_value(getattr(widget, trait), value):
                 _set_quietly(widget, trait, copy_json(value))
         widget.send_state(trait)
+        self._stale.get(widget.nb_path, set()).discard(trait)
 
 
 def _set_quietly(widget: StateWidget, trait: str, value: Any) -> None:

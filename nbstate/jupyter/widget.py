@@ -1,21 +1,26 @@
 """The anywidget model of one state: its vars as synced traits, its view as ``_esm``.
 
 Every state model ships the same tiny ESM (``static/loader.js``); the shared runtime bundle is
-sent once per page on request (``runtime_request``), so a tree of many substates does not
-ship the bundle many times. A state class may give its own view like an anywidget does:
+the ``source`` trait of one :class:`RuntimeWidget` per host, which every state model names in
+``_nb_runtime``, so a tree of many substates does not ship the bundle many times, and a page
+rendered from saved widget state (nbconvert HTML, nbviewer, a notebook opened without a kernel)
+finds it too. A state class may give its own view like an anywidget does:
 ``_esm`` (source text or a file path) and optional ``_css``; the runtime renders it with the
 same anywidget-style ``model``.
 
 Traits (Jupyter widget message spec ``state``): one per base var and computed var (see
 :func:`trait_name` for a var whose name the widget machinery already uses), plus
 ``_nb_spec`` (see :mod:`nbstate.jupyter.spec`), ``_nb_children`` (``["IPY_MODEL_<id>"]`` of the
-substates' models) and ``_nb_view`` (the state's own ESM source, ``""`` for the default view).
+substates' models), ``_nb_view`` (the state's own ESM source, ``""`` for the default view),
+``_nb_runtime`` (``"IPY_MODEL_<id>"`` of the runtime's model) and ``_nb_key`` (unique per model:
+how the runtime knows the proxies anywidget hands each ``initialize`` and ``render`` apart).
 """
 
 from __future__ import annotations
 
 import functools
 import pathlib
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +30,8 @@ from ipywidgets.widgets.widget import JUPYTER_WIDGETS_ECHO  # type: ignore[impor
 
 from ..state import State
 
-__all__ = ["STATIC", "StateWidget", "runtime_source", "trait_name", "view_source", "widget_class"]
+__all__ = ["STATIC", "RuntimeWidget", "StateWidget", "is_open", "runtime_source", "trait_name",
+           "view_source", "widget_class"]
 
 STATIC = pathlib.Path(__file__).parent.parent / "static"
 
@@ -36,6 +42,19 @@ def runtime_source() -> str:
     return (STATIC / "runtime.js").read_text(encoding="utf-8")
 
 
+def is_open(widget: Any) -> bool:
+    """Whether ``widget``'s comm is still open (marimo closes a cell's comms when it re-runs)."""
+    comm = getattr(widget, "comm", None)
+    return comm is not None and not getattr(comm, "_closed", False)
+
+
+class RuntimeWidget(anywidget.AnyWidget):
+    """The model that carries the JS runtime's source: one per host, shown nowhere."""
+
+    _esm = "export default {};"
+    source = traitlets.Unicode("").tag(sync=True)
+
+
 class StateWidget(anywidget.AnyWidget):
     """Base class of the per-state widget classes made by :func:`widget_class`."""
 
@@ -43,6 +62,8 @@ class StateWidget(anywidget.AnyWidget):
     _nb_spec = traitlets.Dict().tag(sync=True)
     _nb_children = traitlets.List(traitlets.Unicode()).tag(sync=True)
     _nb_view = traitlets.Unicode("").tag(sync=True)
+    _nb_runtime = traitlets.Unicode("").tag(sync=True)
+    _nb_key = traitlets.Unicode("").tag(sync=True)
 
     nb_path = ""
     """The path of the state this model shows, set by the host: the routing of every message
@@ -50,9 +71,25 @@ class StateWidget(anywidget.AnyWidget):
     _nb_client_write: Callable[[StateWidget, dict[str, Any]], None] | None = None
     _nb_kernel_write: Callable[[StateWidget, str, Any], None] | None = None
 
+    _nb_shown_at: object = None
+    """The execution count of the cell in which ``show`` displayed this model, if any."""
+
     def __init__(self, values: dict[str, Any], **kwargs: Any) -> None:
         self.add_traits(**{name: traitlets.Any().tag(sync=True) for name in values})
-        super().__init__(**values, **kwargs)
+        super().__init__(**values, _nb_key=uuid.uuid4().hex, **kwargs)
+
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        """Display the live view, except as the result of the cell whose ``ns.show`` already
+        displayed it (``ns.show(Todo)`` as a cell's last line shows it once)."""
+        count = _execution_count()
+        if count is not None and self._nb_shown_at == count:
+            self._nb_shown_at = None
+            return
+        from IPython.display import display
+
+        bundle = self._repr_mimebundle_(**kwargs)
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        display(data, metadata=metadata, raw=True)  # type: ignore[no-untyped-call]
 
     def nb_attach(self, path: str,
                   on_msg: Callable[[StateWidget, Any, Any], None],
@@ -86,9 +123,17 @@ class StateWidget(anywidget.AnyWidget):
             self.add_traits(**new)
 
 
-# `_nb_probe` is a scratch attribute the JS runtime sets on the model (js/src/jupyter/widget.ts)
-_RESERVED = (frozenset(dir(StateWidget)) | frozenset(StateWidget.class_trait_names())
-             | {"_nb_probe"})
+def _execution_count() -> object:
+    """The IPython execution count, or ``None`` outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - ipykernel depends on IPython
+        return None
+    shell = get_ipython()
+    return None if shell is None else shell.execution_count
+
+
+_RESERVED = frozenset(dir(StateWidget)) | frozenset(StateWidget.class_trait_names())
 
 
 def trait_name(var: str) -> str:

@@ -2,13 +2,14 @@
  * The model object every nbstate view receives (default view or a user's `_nb_view` ESM).
  *
  * It is anywidget's model API (`get`, `set`, `save_changes`, `on`, `off`, `send`,
- * `widget_manager`) plus `fire(handler, payload)`. Vars are set optimistically and saved as
- * nbstate `set` messages on the same ordered path as events, never as ipywidgets trait syncs.
- * Each facade registers its listeners on the widget model under a context of its own, so
- * `dispose()` removes exactly the listeners its view added.
+ * `widget_manager`) plus `fire(handler, payload)`. Values and their `change:<var>` events come
+ * from the state's binding (kernel updates and patches alike); vars are set optimistically and
+ * saved as nbstate `set` messages on the same ordered path as events, never as trait syncs.
+ * `msg:custom` listeners get only custom messages that are not nbstate's. Any other event name
+ * is passed to the host model as it is. Each facade remembers the listeners its view added, so
+ * `dispose()` removes exactly those.
  */
 
-import { isIncoming } from "../protocol";
 import type { ModelBinding } from "./binding";
 import type { Listener, NbModel } from "../view/types";
 import type { Callback, WidgetManager } from "./widget";
@@ -16,7 +17,12 @@ import type { Callback, WidgetManager } from "./widget";
 interface Registration {
   event: string;
   callback: Listener;
-  wrapped: Callback;
+  host: boolean;
+}
+
+/** Events the binding serves; the rest belong to the host model. */
+function servedByBinding(event: string): boolean {
+  return event.startsWith("change:") || event === "msg:custom" || event.startsWith("nbstate:");
 }
 
 export class ModelFacade implements NbModel {
@@ -24,8 +30,8 @@ export class ModelFacade implements NbModel {
 
   constructor(private readonly binding: ModelBinding) {}
 
-  get widget_manager(): WidgetManager {
-    return this.binding.model.widget_manager;
+  get widget_manager(): WidgetManager | undefined {
+    return this.binding.hostModel.widget_manager;
   }
 
   get(name: string): unknown {
@@ -45,27 +51,23 @@ export class ModelFacade implements NbModel {
   }
 
   send(content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[] | ArrayBufferView[]): void {
-    this.binding.model.send(content, callbacks, buffers);
+    this.binding.hostModel.send?.(content, callbacks, buffers);
   }
 
   on(event: string, callback: Listener): void {
-    if (event.startsWith("change:")) event = `change:${this.binding.traitOf(event.slice("change:".length))}`;
-    // nbstate's own messages are handled by the runtime; a view sees only the rest.
-    const wrapped: Callback =
-      event === "msg:custom"
-        ? (((content: unknown, buffers: unknown) => {
-            if (!isIncoming(content)) (callback as (c: unknown, b: unknown) => void)(content, buffers);
-          }) as Callback)
-        : (callback as Callback);
-    this.registrations.push({ event, callback, wrapped });
-    this.binding.model.on(event, wrapped, this);
+    const host = !servedByBinding(event);
+    this.registrations.push({ event, callback, host });
+    if (host) this.binding.hostModel.on(event, callback as Callback);
+    else this.binding.on(event, callback);
   }
 
   off(event?: string | null, callback?: Listener | null): void {
-    if (event?.startsWith("change:")) event = `change:${this.binding.traitOf(event.slice("change:".length))}`;
     this.registrations = this.registrations.filter((r) => {
       const match = (event == null || r.event === event) && (callback == null || r.callback === callback);
-      if (match) this.binding.model.off(r.event, r.wrapped, this);
+      if (match) {
+        if (r.host) this.binding.hostModel.off(r.event, r.callback as Callback);
+        else this.binding.off(r.event, r.callback);
+      }
       return !match;
     });
   }

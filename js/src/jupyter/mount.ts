@@ -12,11 +12,9 @@ import { errorBox } from "../view/dom";
 import type { Cleanup } from "../view/types";
 import { bindingFor, type ModelBinding } from "./binding";
 import { ModelFacade } from "./model";
-
-const MODEL_PREFIX = "IPY_MODEL_";
+import { modelId } from "./widget";
 
 export function mountView(binding: ModelBinding, el: HTMLElement): Cleanup {
-  const { model } = binding;
   let current: Cleanup = () => {};
   let generation = 0;
   const remount = () => {
@@ -24,7 +22,7 @@ export function mountView(binding: ModelBinding, el: HTMLElement): Cleanup {
     current = () => {};
     el.replaceChildren();
     const mine = ++generation;
-    const source = model.get("_nb_view");
+    const source = binding.read("_nb_view");
     if (typeof source !== "string" || source === "") {
       current = mountDefault(binding, el);
       return;
@@ -43,12 +41,11 @@ export function mountView(binding: ModelBinding, el: HTMLElement): Cleanup {
         el.replaceChildren(errorBox(`nbstate: the view failed: ${String(error)}`));
       });
   };
-  const context = {};
-  model.on("change:_nb_view", remount, context);
+  binding.on("change:_nb_view", remount);
   remount();
   return () => {
     generation++;
-    model.off("change:_nb_view", remount, context);
+    binding.off("change:_nb_view", remount);
     current();
     el.replaceChildren();
   };
@@ -68,10 +65,15 @@ function mountDefault(binding: ModelBinding, el: HTMLElement): Cleanup {
 }
 
 async function mountChild(parent: ModelBinding, ref: string, el: HTMLElement): Promise<Cleanup> {
-  const id = ref.startsWith(MODEL_PREFIX) ? ref.slice(MODEL_PREFIX.length) : ref;
-  const child = await parent.model.widget_manager.get_model(id);
-  if (!child) throw new Error(`no widget model ${id}`);
-  return mountView(bindingFor(child), el);
+  const manager = parent.hostModel.widget_manager;
+  if (!manager) throw new Error("this host gives no widget_manager to reach substates");
+  const child = await manager.get_model(modelId(ref));
+  if (!child) throw new Error(`no widget model ${modelId(ref)}`);
+  const binding = bindingFor(child);
+  // A host may create a model without running its module's `initialize` until it is displayed
+  // on its own; the host's own model (not a proxy) can be listened to for good.
+  if (!binding.listening) binding.listen(child, [], false);
+  return mountView(binding, el);
 }
 
 async function mountUser(binding: ModelBinding, module: ViewModule, el: HTMLElement): Promise<Cleanup> {

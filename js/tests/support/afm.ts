@@ -10,6 +10,10 @@
  *   Any other event name (Backbone's `all`, `comm:close`, a made-up one) is accepted and never
  *   fired, as in marimo, and is recorded in `unsupported`.
  *
+ * Like a kernel host, the fake answers the runtime's connection probe (`{type: "ping"}`) with
+ * `{type: "pong"}` unless made with `answer: false`; probes are counted in `pings`, not kept in
+ * `custom`. Each model gets a unique `_nb_key`, as the kernel gives every state model.
+ *
  * No Backbone, no `attributes`, `set_state`, `state_change`, `trigger` or `model_id`: the model is
  * a frozen object of closures, so a runtime cannot reach anything else through it. Sources:
  * anywidget's `docs/src/pages/en/afm.md` and `packages/types/index.ts`; marimo's
@@ -31,8 +35,10 @@ export interface AfmModel {
 export interface AfmHost {
   id: string;
   model: AfmModel;
-  /** Custom messages the browser sent (`model.send` contents). */
+  /** Custom messages the browser sent (`model.send` contents), probes aside. */
   custom: Record<string, unknown>[];
+  /** How many connection probes the browser sent. */
+  pings: number;
   /** Trait updates the browser sent (`save_changes`), when non-empty. */
   syncs: Record<string, unknown>[];
   /** Event names something asked to listen to that an AFM host never fires. */
@@ -52,8 +58,8 @@ function isAfmEvent(event: string): boolean {
   return event === "msg:custom" || (event.startsWith("change:") && event.length > "change:".length);
 }
 
-export function afmModel(state: Record<string, unknown>, id = `afm${++counter}`): AfmHost {
-  let data: Record<string, unknown> = { ...state };
+export function afmModel(state: Record<string, unknown>, id = `afm${++counter}`, options: { answer?: boolean } = {}): AfmHost {
+  let data: Record<string, unknown> = { _nb_key: id, ...state };
   const dirty = new Set<string>();
   const listeners = new Map<string, Set<Callback>>();
   const custom: Record<string, unknown>[] = [];
@@ -80,6 +86,11 @@ export function afmModel(state: Record<string, unknown>, id = `afm${++counter}`)
       dirty.clear();
     },
     send: (content: unknown) => {
+      if ((content as { type?: unknown } | null)?.type === "ping") {
+        host.pings += 1;
+        if (options.answer !== false) queueMicrotask(() => emit("msg:custom", { type: "pong" }, []));
+        return;
+      }
       custom.push(content as Record<string, unknown>);
     },
     on: (event: string, callback: Callback) => {
@@ -108,10 +119,11 @@ export function afmModel(state: Record<string, unknown>, id = `afm${++counter}`)
   });
   hosts.set(id, model);
 
-  return {
+  const host: AfmHost = {
     id,
     model,
     custom,
+    pings: 0,
     syncs,
     unsupported,
     listeners: () => [...listeners.values()].reduce((n, set) => n + set.size, 0),
@@ -122,4 +134,5 @@ export function afmModel(state: Record<string, unknown>, id = `afm${++counter}`)
     },
     message: async (content) => emit("msg:custom", content, []),
   };
+  return host;
 }
