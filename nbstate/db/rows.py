@@ -50,6 +50,10 @@ class Row(pydantic.BaseModel):
     """The mapped class this row model mirrors."""
     __nbstate_filled__: ClassVar[frozenset[str]]
     """Fields whose ``None`` means "not set yet": the database or a default fills them in."""
+    # nbstate.plain.TRACKED_MARK, found on the class: a miss would go through pydantic's
+    # ModelMetaclass.__getattr__, which raises and catches an AttributeError (~10 µs) each time
+    # the tracking layers ask whether a row is tracked (their tracking subclass sets it True)
+    __nbstate_tracked__: ClassVar[bool] = False
 
 
 class Model(DeclarativeBase):
@@ -64,7 +68,8 @@ class Model(DeclarativeBase):
                                      handler: pydantic.GetCoreSchemaHandler) -> CoreSchema:
         row = row_model(cls)
         return core_schema.no_info_before_validator_function(
-            functools.partial(_columns_of, cls, tuple(row.model_fields)),
+            functools.partial(_columns_of, cls, tuple(row.model_fields),
+                              frozenset(row.model_fields)),
             handler.generate_schema(row))
 
 
@@ -135,21 +140,21 @@ def _filled_in(column: Any) -> bool:
         and column is column.table.autoincrement_column)
 
 
-def _columns_of(mapped: type[Any], keys: tuple[str, ...], value: Any) -> Any:
-    """An ORM instance as the dict of its loaded column values; anything else as it is."""
+def _columns_of(mapped: type[Any], names: tuple[str, ...], keys: frozenset[str],
+                value: Any) -> Any:
+    """An ORM instance as a dict holding its loaded column values; anything else as it is."""
     if not isinstance(value, mapped):
         return value
     loaded = value.__dict__
-    data = {key: loaded[key] for key in keys if key in loaded}
-    if len(data) < len(keys):
-        state = sqlalchemy.inspect(value)
-        if state.has_identity:  # read from the database: a missing column was expired/deferred
-            missing = [key for key in keys if key not in data]
-            raise ValueError(
-                f"{type(value).__name__}.{missing[0]} is not loaded (expired by a commit, or "
-                "deferred); a var holds plain values and runs no query: load it first (nbstate's "
-                "sessions keep values after commit; use selectinload/undefer for the rest)")
-    return data
+    if keys <= loaded.keys():
+        return loaded  # the row model takes its fields and ignores the rest (_sa_instance_state)
+    if sqlalchemy.inspect(value).has_identity:  # read from the database: expired or deferred
+        missing = [name for name in names if name not in loaded]
+        raise ValueError(
+            f"{type(value).__name__}.{missing[0]} is not loaded (expired by a commit, or "
+            "deferred); a var holds plain values and runs no query: load it first (nbstate's "
+            "sessions keep values after commit; use selectinload/undefer for the rest)")
+    return {name: loaded[name] for name in names if name in loaded}  # new: defaults fill in
 
 
 def orm(row: T) -> T:

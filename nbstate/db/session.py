@@ -82,11 +82,12 @@ class SessionBlock:
             await db.close()
             self._leave()
             return
-        try:
-            await db.flush()  # errors of this block's writes surface here, in the handler
-        except BaseException:
-            await self.rollback()
-            raise
+        if db.new or db.deleted or db.dirty:
+            try:
+                await db.flush()  # errors of this block's writes surface here, in the handler
+            except BaseException:
+                await self.rollback()
+                raise
 
     async def commit(self) -> None:
         """The handler reached a flush point: commit; a block that has exited is then closed."""
