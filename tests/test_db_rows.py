@@ -180,3 +180,40 @@ async def test_orm_makes_a_transient_instance_to_write_a_row_back(database: None
 def test_the_row_model_follows_the_mapped_annotations_not_only_column_types() -> None:
     fields: dict[str, Any] = ns.db.row_model(RowPerson).model_fields
     assert fields["tags"].annotation != dict | None  # JSON's python_type would say dict
+
+
+REDEFINED = """
+from sqlalchemy.orm import Mapped, mapped_column
+import nbstate as ns
+
+class RowPet(ns.db.Model):
+    __tablename__ = "test_db_rows_pets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    {columns}
+"""
+
+
+def run_cell(source: str, namespace: dict[str, Any]) -> None:
+    # as a kernel runs a cell: without this module's `from __future__ import annotations`
+    exec(compile(source, "<cell>", "exec", dont_inherit=True), namespace)
+
+
+async def test_rerunning_the_cell_that_defines_a_mapped_class_redefines_it(
+        database: None) -> None:
+    # a notebook runs its cells in one namespace; running this one again must not fail
+    namespace: dict[str, Any] = {"__name__": "test_db_rows_notebook"}
+    run_cell(REDEFINED.format(columns="name: Mapped[str]"), namespace)
+    first = namespace["RowPet"]
+    run_cell(REDEFINED.format(columns="name: Mapped[str]\n    legs: Mapped[int] = "
+                                  "mapped_column(default=4)"), namespace)
+    second = namespace["RowPet"]
+    assert second is not first
+    assert list(ns.db.row_model(second).model_fields) == ["id", "name", "legs"]
+    await ns.db.create_all()
+    async with ns.db.session() as db:
+        db.add(second(name="Rex"))
+    async with ns.db.session() as db:
+        assert [(p.name, p.legs) for p in await db.scalars(select(second))] == [("Rex", 4)]
+    other = {"__name__": "another_module"}
+    with pytest.raises(Exception, match="already defined"):
+        run_cell(REDEFINED.format(columns="name: Mapped[str]"), other)  # not a redefinition

@@ -29,11 +29,13 @@ import functools
 import inspect
 import sys
 import typing
+import warnings
 from typing import Any, ClassVar, TypeVar
 
 import pydantic
 import sqlalchemy
 from pydantic_core import CoreSchema, core_schema
+from sqlalchemy.exc import SAWarning
 from sqlalchemy.orm import DeclarativeBase, Mapped
 
 from ..plain import untrack
@@ -61,7 +63,19 @@ class Model(DeclarativeBase):
     them (:func:`nbstate.db.create_all` creates their tables).
 
     A subclass can type a var; see the module docstring for what the var then holds.
+
+    Re-running the notebook cell that defines a mapped class redefines it: the new class (same
+    module, qualified name and ``__tablename__``) replaces the older one's table in the
+    ``MetaData`` instead of failing with "Table is already defined".
     """
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        replaced = _forget_older_definition(cls)
+        with warnings.catch_warnings():
+            if replaced:  # the registry's name lookup moves to the new class, as it should
+                warnings.filterwarnings("ignore", "This declarative base already contains",
+                                        SAWarning)
+            super().__init_subclass__(**kw)
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any,
@@ -71,6 +85,19 @@ class Model(DeclarativeBase):
             functools.partial(_columns_of, cls, tuple(row.model_fields),
                               frozenset(row.model_fields)),
             handler.generate_schema(row))
+
+
+def _forget_older_definition(cls: type[Model]) -> bool:
+    name = cls.__dict__.get("__tablename__")
+    table = cls.metadata.tables.get(name) if isinstance(name, str) else None
+    if table is None:
+        return False
+    older = next((m.class_ for m in cls.registry.mappers if m.local_table is table), None)
+    if older is None or (older.__module__, older.__qualname__) != (cls.__module__,
+                                                                   cls.__qualname__):
+        return False  # another class's table: SQLAlchemy's own error says so
+    cls.metadata.remove(table)
+    return True
 
 
 @functools.cache

@@ -19,9 +19,15 @@ When its work commits:
   database (so an integrity error is raised in the handler, where it can be caught), and the
   session stays open, holding its transaction, until the next flush point.
 
-A handler that writes and then waits long (an ``await`` on a slow API) holds its write
-transaction, and on SQLite the database's write lock, until its next flush point: ``yield``
-before the slow part, as for showing progress.
+Two consequences of committing at flush points, both as in any transaction:
+
+- Another session sees a handler's writes only once they are committed: a second
+  ``ns.db.session()`` in the same handler does not see what the first wrote since the last flush
+  point (and, on SQLite, waits for the first one's write lock). Read back in the session that
+  wrote, or chain the read (``yield Book.search``) or put it after a ``yield``.
+- A handler that writes and then waits long (an ``await`` on a slow API) holds its write
+  transaction, and on SQLite the database's write lock, until its next flush point: ``yield``
+  before the slow part, as for showing progress.
 
 Background handlers have no handler-wide transaction: a session there commits at its own block's
 exit, like outside handlers, whether or not the block is inside ``async with self``.
