@@ -138,6 +138,21 @@ def voila(tmp_path: Path, output_dir: Path) -> Iterator[Callable[..., harness.Se
         yield start
 
 
+@pytest.fixture
+def marimo(tmp_path: Path, output_dir: Path) -> Iterator[Callable[..., harness.Server]]:
+    """``marimo(app, mode)`` starts ``marimo edit`` or ``marimo run``; stopped at teardown."""
+    numbers = itertools.count()
+    with ExitStack() as stack:
+
+        def start(app: Path, mode: str, **kwargs: Any) -> harness.Server:
+            suffix = _suffix(next(numbers))
+            state_dir = tmp_path / f"marimo-state{suffix}"
+            log = output_dir / f"marimo-{mode}{suffix}.log"
+            return stack.enter_context(harness.marimo(app, mode, state_dir, log, **kwargs))
+
+        yield start
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]

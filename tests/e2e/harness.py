@@ -392,6 +392,46 @@ def voila(
         yield server
 
 
+@contextlib.contextmanager
+def marimo(
+    app: Path,
+    mode: str,
+    state_dir: Path,
+    log_path: Path,
+    *,
+    timeout: float = READY_TIMEOUT,
+) -> Iterator[Server]:
+    """Run ``marimo edit`` or ``marimo run`` (``mode``) on 127.0.0.1 serving ``app``.
+
+    Headless, without a token or update check, with its own config and cache directories. In
+    run mode every page visit gets a kernel of its own, a thread of the one server process;
+    in edit mode the page opens at ``?file=<name>``. Ready when ``GET /health`` answers 200.
+    """
+    port = free_port()
+    argv = [
+        sys.executable, "-m", "marimo", mode, str(app),
+        "--headless", f"--host={HOST}", f"--port={port}", "--no-token",
+        *(["--skip-update-check"] if mode == "edit" else []),
+    ]  # fmt: skip
+    env = jupyter_env(state_dir)
+    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
+        path = state_dir / name.lower()
+        path.mkdir(parents=True, exist_ok=True)
+        env[name] = str(path)
+    with _serve(
+        f"marimo {mode}",
+        argv,
+        port=port,
+        probe_path="health",
+        cwd=app.parent,
+        env=env,
+        log_path=log_path,
+        timeout=timeout,
+        notebook_route=f"?file={app.name}" if mode == "edit" else "",
+    ) as server:
+        yield server
+
+
 # --- browser -------------------------------------------------------------------------------
 
 
