@@ -472,3 +472,19 @@ describe("the runtime without a kernel", () => {
     expect(view.get("items")).toEqual(["a"]);
   });
 });
+
+describe("the runtime in a shadow root (marimo)", () => {
+  it("gives the shadow root the default view's stylesheet", async () => {
+    const h = afmModel({ ...STATE });
+    const host = document.createElement("div");
+    document.body.append(host);
+    const shadow = host.attachShadow({ mode: "open" });
+    const el = document.createElement("div");
+    shadow.append(el);
+    initialize({ model: h.model });
+    render({ model: h.model, el });
+    await settle();
+    expect(shadow.getElementById("nbstate-style")).not.toBeNull();
+    expect(shadow.querySelector('input[data-nb-var="draft"]')).not.toBeNull();
+  });
+});

@@ -219,3 +219,58 @@ def test_a_var_named_like_widget_machinery_gets_its_own_trait() -> None:
     assert spec["fruits"] == "fruits"
     assert widget._nbvar_log == []
     assert widget.log is not widget._nbvar_log  # the widget's logger is untouched
+
+
+async def test_a_patched_trait_travels_as_patches_until_the_cell_ends() -> None:
+    host, sent = _host()
+    basket = host.widgets["host_basket"]
+    updates: list[list[str]] = []
+    basket.send_state = lambda key=None: updates.append(sorted(key or []))
+    await host.session.dispatch("host_basket.add", {"fruit": "fig"})
+    state = host.session.get_state(HostBasket)
+    # the browser's widget model still holds [] for fruits: a whole [] sent as a trait update
+    # would change nothing there, so it goes as a patch too
+    state.fruits = []
+    host.session.flush()
+    last = sent["host_basket"][-1]
+    assert last["type"] == "patch"
+    assert last["ops"][0] == {"op": "replace", "path": "/fruits", "value": []}
+    assert basket.fruits == []
+    host.settle()  # after the cell: the traits travel whole, and are no longer stale
+    assert updates == [["fruits", "size"]]
+    state.fruits = ["kiwi"]
+    host.session.flush()
+    # a trait update again (ipywidgets sends it through send_state when hold_sync ends)
+    assert basket.fruits == ["kiwi"] and sent["host_basket"][-1] is last
+    assert updates == [["fruits", "size"], ["fruits", "size"]]
+    host.settle()  # nothing is stale now
+    assert len(updates) == 2
+
+
+def test_a_ping_gets_a_pong() -> None:
+    host, sent = _host()
+    host._receive(host.widgets["host_basket"], {"type": "ping"})
+    assert sent["host_basket"] == [{"type": "pong"}]
+
+
+def test_every_model_names_one_runtime_model_and_a_key_of_its_own() -> None:
+    host, _ = _host()
+    basket, shelf = host.widgets["host_basket"], host.widgets["host_basket.host_shelf"]
+    assert basket._nb_runtime == shelf._nb_runtime
+    runtime = host._runtime
+    assert runtime is not None and basket._nb_runtime == f"IPY_MODEL_{runtime.model_id}"
+    assert "nbstate" in runtime.source or runtime.source
+    assert basket._nb_key and shelf._nb_key and basket._nb_key != shelf._nb_key
+
+
+def test_a_closed_comm_gets_a_new_model_with_its_substates() -> None:
+    host, _ = _host()
+    old = dict(host.widgets)
+    for widget in old.values():
+        widget.comm.close()  # as marimo does when the showing cell runs again
+    state = host.session.get_state(HostBasket)
+    new = host.widget_for(state)
+    assert new is not old["host_basket"]
+    shelf = host.widgets["host_basket.host_shelf"]
+    assert shelf is not old["host_basket.host_shelf"]
+    assert new._nb_children == [f"IPY_MODEL_{shelf.model_id}"]

@@ -55,6 +55,7 @@ export function render({ model, el }: { model: AnyModel; el: HTMLElement }): Cle
   showStatus();
   const unwatch = connection.watch(showStatus);
   const cleanup = mountView(binding, controls);
+  shareStyle(el);
   // Keys typed in a view are the view's: JupyterLab's notebook shortcuts (Enter, a, b, …) would
   // otherwise swallow them, as ipywidgets' own controls also prevent.
   el.setAttribute("data-lm-suppress-shortcuts", "true");
@@ -69,4 +70,15 @@ export function render({ model, el }: { model: AnyModel; el: HTMLElement }): Cle
   };
   mounted.set(el, dispose);
   return dispose;
+}
+
+/**
+ * marimo renders each widget in a shadow root, which the stylesheet the default view puts in the
+ * document's head does not reach: give the shadow root a copy.
+ */
+function shareStyle(el: HTMLElement): void {
+  const root = el.getRootNode();
+  if (!(root instanceof ShadowRoot) || root.getElementById("nbstate-style")) return;
+  const style = el.ownerDocument.getElementById("nbstate-style");
+  if (style) root.prepend(style.cloneNode(true));
 }
