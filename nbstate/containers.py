@@ -13,9 +13,18 @@ Decisions:
   will reach a client must also be one JSON can carry (:mod:`nbstate.travel`); one in a backend
   var need not.
 - A change of many items (``extend``, ``+=``, a slice, ``update``, ``|=``) is all or nothing:
-  every item is validated before the first is added, so one bad item changes nothing.
-- A change that reorders or rewrites a list (``sort``, ``reverse``, a slice) is one ``replace``
-  of the whole list; a dict deletion's undo puts the key back where it was in the dict's order.
+  every item is validated before the first is added (in one pydantic call), so one bad item
+  changes nothing.
+- A change of many items is one log entry, whatever its size: a ``splice`` of the list (the
+  items from ``at`` on that ``remove`` old ones become) or a ``merge`` into the dict. The session
+  document sends it as one op per item or as one ``replace`` of the whole value, whichever is
+  smaller (:mod:`nbstate.jsondiff`). A change that reorders or rewrites a list (``sort``,
+  ``reverse``, an extended slice, ``*=``) is the splice of the part between the items that kept
+  their place at either end. ``clear`` is one ``replace`` with the empty value where that is
+  smaller than the removes.
+- Nodes a slice or a rewrite moves within the list stay the same objects (a reference the user
+  holds keeps reaching the client); a node that would sit at two places is copied.
+- A dict deletion's undo puts the key back where it was in the dict's order.
 
 Layering: this is the top of the tracking layers (changes → shapes → tracking → validation →
 models, sets → containers). :func:`wrap` lives here because it builds these containers and
@@ -26,8 +35,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from itertools import compress, count, islice
+from operator import is_not
 from typing import Any, SupportsIndex
 
+from . import undo
+from .jsondiff import MERGE, SPLICE
 from .models import track_object, trackable_object
 from .plain import SCALAR_TYPES, is_tracked_object, same_value, untrack
 from .sets import TrackedSet
@@ -40,13 +53,11 @@ from .tracking import (
     _link_of,
     _locate,
     _Parent,
-    _relink,
     _Removed,
     _retire,
     _set_link,
-    _unlink,
 )
-from .validation import item_shape, validate_item, validate_key
+from .validation import JSON_SCALARS, item_shape, validate_item, validate_items, validate_key
 
 __all__ = ["TrackedDict", "TrackedList", "wrap"]
 
@@ -113,19 +124,14 @@ class TrackedList(TrackedContainer, list[Any]):
         place = _locate(self)
         value = _adopt(self, value, len(self), place)
         list.append(self, value)
-        _emit("add", ("-",), value, functools.partial(_list_pop_last, self), place)
+        _emit("add", ("-",), value, functools.partial(undo.list_pop_last, self), place)
 
     def extend(self, values: Iterable[Any]) -> None:
         """All or nothing: every item is validated before the first is added."""
-        place = _locate(self)
-        item = item_shape(self)
-        start = len(self)
-        checked = [validate_item(item, v, self, start + i, place)
-                   for i, v in enumerate(list(values))]
-        for v in checked:
-            v = wrap(v, item, self, len(self))
-            list.append(self, v)
-            _emit("add", ("-",), v, functools.partial(_list_pop_last, self), place)
+        # a list of the caller's is read once, into a new validated list: no copy first
+        items = values if type(values) is list else list(values)
+        if items:
+            self._insert_many(len(self), items)
 
     def __iadd__(self, values: Iterable[Any]) -> TrackedList:  # type: ignore[misc]
         self.extend(values)
@@ -136,7 +142,7 @@ class TrackedList(TrackedContainer, list[Any]):
         place = _locate(self)
         value = _adopt(self, value, i, place)
         list.insert(self, i, value)
-        _emit("add", (i,), value, functools.partial(_list_del, self, i), place)
+        _emit("add", (i,), value, functools.partial(undo.list_del, self, i), place)
 
     def pop(self, index: SupportsIndex = -1) -> Any:
         i = int(index)
@@ -147,7 +153,7 @@ class TrackedList(TrackedContainer, list[Any]):
         place = _locate(self)
         value = list.pop(self, i)
         _retire(value, place, _emit("remove", (i,), None,
-                                    functools.partial(_list_insert, self, i, value), place))
+                                    functools.partial(undo.list_insert, self, i, value), place))
         return value
 
     def remove(self, value: Any) -> None:
@@ -155,19 +161,23 @@ class TrackedList(TrackedContainer, list[Any]):
 
     def clear(self) -> None:
         if self:
-            self._replace_all([])
+            self._splice(0, len(self), [])
 
     def sort(self, *, key: Callable[[Any], Any] | None = None, reverse: bool = False) -> None:
-        self._replace_all(sorted(self, key=key, reverse=reverse))
+        self._rewrite(sorted(self, key=key, reverse=reverse))
 
     def reverse(self) -> None:
-        self._replace_all(self[::-1])
+        self._rewrite(self[::-1])
 
     def __setitem__(self, index: Any, value: Any) -> None:
         if isinstance(index, slice):
-            items = list(self)
-            items[index] = list(value)
-            self._replace_all(items)
+            start, stop, step = index.indices(len(self))
+            if step == 1:
+                self._splice(start, max(stop - start, 0), list(value))
+            else:
+                items = list(self)
+                items[index] = list(value)
+                self._rewrite(items)
             return
         i = int(index)
         if i < 0:
@@ -180,79 +190,94 @@ class TrackedList(TrackedContainer, list[Any]):
         if same_value(old, value):
             return
         list.__setitem__(self, i, value)
-        _retire(old, place,
-                _emit("replace", (i,), value, functools.partial(_list_set, self, i, old), place))
+        _retire(old, place, _emit("replace", (i,), value,
+                                  functools.partial(undo.list_set, self, i, old), place))
 
     def __delitem__(self, index: Any) -> None:
         if isinstance(index, slice):
-            items = list(self)
-            del items[index]
-            self._replace_all(items)
+            start, stop, step = index.indices(len(self))
+            if step == 1:
+                self._splice(start, max(stop - start, 0), [])
+            else:
+                items = list(self)
+                del items[index]
+                self._rewrite(items)
             return
         self.pop(index)
 
     def __imul__(self, n: SupportsIndex) -> TrackedList:
-        self._replace_all(list(self) * int(n))
+        self._rewrite(list(self) * int(n))
         return self
 
-    def _replace_all(self, items: list[Any]) -> None:
-        """A change that reorders or rewrites the list: one ``replace`` of the whole list.
-
-        All or nothing: every new item is validated before any is tracked or the list changes.
-        """
-        if len(items) == len(self) and all(a is b for a, b in zip(items, self, strict=True)):
-            return  # nothing moved (sorting a sorted list, an empty slice deletion)
+    def _insert_many(self, at: int, items: list[Any]) -> None:
+        """Put ``items`` (none of them a member of this list yet) at ``at``: one log entry."""
         place = _locate(self)
         item = item_shape(self)
-        members = {id(v) for v in self}
-        seen: set[int] = set()
-        # None: the member itself, kept where it is; else (the validated new item,)
-        kept: list[tuple[Any] | None] = []
-        for i, v in enumerate(items):
-            if id(v) in members and (type(v) in SCALAR_TYPES or id(v) not in seen):
+        new = validate_items(item, items, self, range(at, at + len(items)), place)
+        scalars = item.annotation in JSON_SCALARS
+        if not scalars:
+            for i, v in enumerate(new):
                 if type(v) not in SCALAR_TYPES:
-                    seen.add(id(v))  # a node kept once; a second place gets a copy
-                kept.append(None)
+                    new[i] = wrap(v, item, self, at + i)
+        list.__setitem__(self, slice(at, at), new)
+        _emit(SPLICE, (), new, functools.partial(undo.list_cut, self, at, len(new)), place,
+              {"at": at, "remove": 0, "scalars": scalars}, encoded=scalars)
+
+    def _splice(self, at: int, remove: int, items: list[Any]) -> None:
+        """Replace ``self[at:at + remove]`` with ``items``: one log entry.
+
+        All or nothing: every new item is validated before any is tracked or the list changes.
+        A node among ``items`` that is one of those removed moves and stays the same object;
+        any other node already in a tree is copied.
+        """
+        if not remove:
+            if items:
+                self._insert_many(at, items)
+            return
+        place = _locate(self)
+        item = item_shape(self)
+        removed = list.__getitem__(self, slice(at, at + remove))
+        movable = {id(v) for v in removed if type(v) not in SCALAR_TYPES}
+        moved: set[int] = set()
+        fresh: list[int] = []  # where the new values are, to validate and track
+        for i, v in enumerate(items):
+            if id(v) in movable and id(v) not in moved:
+                moved.add(id(v))  # a node kept once; a second place gets a copy
             else:
-                kept.append((validate_item(item, untrack(v), self, i, place),))
-        new = [v if k is None else wrap(k[0], item, self, i)
-               for i, (v, k) in enumerate(zip(items, kept, strict=True))]
-        old = list(self)
-        list.__setitem__(self, slice(None), new)
-        entry = _emit("replace", (), self, functools.partial(_list_restore, self, old), place)
-        for v in old:
-            if id(v) not in seen:
+                fresh.append(i)
+        checked = validate_items(item, [untrack(items[i]) if id(items[i]) in movable
+                                        else items[i] for i in fresh], self,
+                                 [at + i for i in fresh], place)
+        new = list(items)
+        scalars = item.annotation in JSON_SCALARS
+        for i, v in zip(fresh, checked, strict=True):
+            new[i] = v if scalars else wrap(v, item, self, at + i)
+        list.__setitem__(self, slice(at, at + remove), new)
+        entry = _emit(SPLICE, (), new, functools.partial(undo.list_unsplice, self, at, len(new),
+                                                         removed),
+                      place, {"at": at, "remove": remove, "scalars": scalars}, encoded=scalars)
+        for v in removed:
+            if id(v) not in moved:
                 _retire(v, place, entry)
+
+    def _rewrite(self, items: list[Any]) -> None:
+        """The list becomes ``items`` (a reordering or rewrite of it): the splice of the part
+        between the items that kept their place at either end, found by identity."""
+        n, k = len(self), len(items)
+        most = min(n, k)
+        p = next(compress(count(), map(is_not, islice(self, most), islice(items, most))), most)
+        left = most - p
+        s = next(compress(count(), map(is_not, islice(reversed(self), left),
+                                       islice(reversed(items), left))), left)
+        if p == n == k:
+            return  # nothing moved (sorting a sorted list, an empty slice deletion)
+        self._splice(p, n - p - s, items[p:k - s])
 
 
 def _clamp(i: int, n: int) -> int:
     if i < 0:
         i = max(0, i + n)
     return min(i, n)
-
-def _list_pop_last(lst: TrackedList) -> None:
-    _unlink(list.pop(lst))
-
-
-def _list_del(lst: TrackedList, i: int) -> None:
-    _unlink(list.pop(lst, i))
-
-
-def _list_insert(lst: TrackedList, i: int, value: Any) -> None:
-    list.insert(lst, i, value)
-    _relink(lst, i, value)
-
-
-def _list_set(lst: TrackedList, i: int, value: Any) -> None:
-    _unlink(list.__getitem__(lst, i))
-    list.__setitem__(lst, i, value)
-    _relink(lst, i, value)
-
-
-def _list_restore(lst: TrackedList, items: list[Any]) -> None:
-    list.__setitem__(lst, slice(None), items)
-    for i, v in enumerate(items):
-        _relink(lst, i, v)
 
 
 # --------------------------------------------------------------------------- dict
@@ -278,17 +303,17 @@ class TrackedDict(TrackedContainer, dict[Any, Any]):
         dict.__setitem__(self, key, value)
         if old is _MISSING:
             _emit("add", (str(key),), value,
-                  functools.partial(_dict_del, self, key), place)
+                  functools.partial(undo.dict_del, self, key), place)
         else:
             _retire(old, place, _emit("replace", (str(key),), value,
-                                      functools.partial(_dict_set, self, key, old), place))
+                                      functools.partial(undo.dict_set, self, key, old), place))
 
     def __delitem__(self, key: Any) -> None:
         place = _locate(self)
-        at = _position(self, key)
+        at = undo.position(self, key)
         old = dict.pop(self, key)
         _retire(old, place, _emit("remove", (str(key),), None,
-                                  functools.partial(_dict_insert, self, at, key, old), place))
+                                  functools.partial(undo.dict_insert, self, at, key, old), place))
 
     def pop(self, key: Any, *default: Any) -> Any:
         if key not in self:
@@ -311,59 +336,55 @@ class TrackedDict(TrackedContainer, dict[Any, Any]):
         return dict.__getitem__(self, key)
 
     def update(self, *args: Any, **kwargs: Any) -> None:
-        """All or nothing: every key and value is validated before the first is set."""
+        """All or nothing: every key and value is validated before the first is set. Two or
+        more changed keys are one log entry (a ``merge``)."""
         place = _locate(self)
         item = item_shape(self)
-        checked = []
-        for k, v in dict(*args, **kwargs).items():
+        changes = dict(*args, **kwargs)
+        for k in changes:
             validate_key(k, self, place)
-            checked.append((k, validate_item(item, v, self, k, place)))
-        for k, v in checked:
-            self._store(k, wrap(v, item, self, k), place)
+        checked = validate_items(item, list(changes.values()), self, list(changes), place) if (
+            len(changes) > 1) else [validate_item(item, v, self, k, place)
+                                    for k, v in changes.items()]
+        news = [(k, v) for k, v in zip(changes, checked, strict=True)
+                if not same_value(dict.get(self, k, _MISSING), v)]
+        if len(news) <= 1:
+            for k, v in news:
+                self._store(k, wrap(v, item, self, k), place)
+            return
+        olds = []
+        for k, v in news:
+            olds.append((k, dict.get(self, k, _MISSING)))
+            dict.__setitem__(self, k, wrap(v, item, self, k))
+        values = {str(k): dict.__getitem__(self, k) for k, _ in news}
+        entry = _emit(MERGE, (), values, functools.partial(undo.dict_restore, self, olds),
+                      place, {})
+        for _, old in olds:
+            if old is not _MISSING:
+                _retire(old, place, entry)
 
     def __ior__(self, other: Any) -> TrackedDict:  # type: ignore[misc]
         self.update(other)
         return self
 
     def clear(self) -> None:
-        for k in list(self):
-            del self[k]
+        """One ``replace`` with ``{}``, or the removes where they are smaller."""
+        if len(self) <= 1 or _removes_size(self) < _EMPTY_REPLACE:
+            for k in list(self):
+                del self[k]
+            return
+        place = _locate(self)
+        items = list(dict.items(self))
+        dict.clear(self)
+        entry = _emit("replace", (), {}, functools.partial(undo.dict_refill, self, items), place)
+        for _, v in items:
+            _retire(v, place, entry)
 
 
-def _position(d: TrackedDict, key: Any) -> int:
-    """Where ``key`` is in ``d``'s order (cheap at either end, as for ``clear`` and ``popitem``).
-
-    Raises:
-        KeyError: ``key`` is not in ``d``.
-    """
-    if key not in d:
-        raise KeyError(key)
-    if key == next(iter(d)):
-        return 0
-    if key == next(reversed(d)):
-        return len(d) - 1
-    return list(d).index(key)
+_EMPTY_REPLACE = len('{"op":"replace","path":"","value":{}},')
 
 
-def _dict_insert(d: TrackedDict, at: int, key: Any, value: Any) -> None:
-    """Undo a deletion: put ``key`` back where it was, so the dict's order is restored too."""
-    if at >= len(d):
-        dict.__setitem__(d, key, value)
-    else:
-        items = list(dict.items(d))
-        items.insert(at, (key, value))
-        dict.clear(d)
-        dict.update(d, items)
-    _relink(d, key, value)
-
-
-def _dict_del(d: TrackedDict, key: Any) -> None:
-    _unlink(dict.pop(d, key))
-
-
-def _dict_set(d: TrackedDict, key: Any, value: Any) -> None:
-    old = dict.get(d, key, _MISSING)
-    if old is not _MISSING:
-        _unlink(old)
-    dict.__setitem__(d, key, value)
-    _relink(d, key, value)
+def _removes_size(d: TrackedDict) -> int:
+    """The framing bytes of one ``remove`` per key, beside one ``replace`` with ``{}``: the
+    path common to both is left out."""
+    return sum(len('{"op":"remove","path":"/"},') + len(str(k)) for k in d)

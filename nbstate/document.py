@@ -2,60 +2,158 @@
 
 The document is ``{"<state path>": {"<var>": JSON value}}`` holding every base var and computed
 var of every instantiated state (never backend vars). Each committed delta (RFC 6902 JSON Patch
-ops whose paths are JSON Pointers into it, ``/todo/items/-``) bumps :attr:`revision` by one and
-is kept in :attr:`history` for clients that reconnect.
+ops whose paths are JSON Pointers into it, ``/todo/items/-``) bumps :attr:`revision` by one.
+A bulk change logged as one internal op (``splice``, ``merge``; :mod:`nbstate.jsondiff`) is
+turned here into its smaller RFC 6902 form, so a delta never carries anything else.
+
+History — where it lives and how much of it: recent deltas are kept only for a transport that
+can replay them to a client that reconnects with its revision (the WebSocket adapter). The
+Jupyter host never replays: a reloaded page re-reads every model's traits, so a session keeps no
+history until a transport that replays attaches (:meth:`History.keep`, called by the session
+when a listener with ``replays = True`` subscribes), and from then on for the session's life, as
+its clients may come back at any time. What it keeps is bounded by bytes, not by count:
+:data:`DEFAULT_HISTORY_BYTES` (1 MiB) of compact JSON per session unless configured, oldest
+deltas dropped first. A client further behind, or behind a delta larger than the bound, gets a
+snapshot.
 """
 
 from __future__ import annotations
 
 import collections
+import json
 from typing import Any
 
-from .patch import apply_patch_in_place
+from .jsondiff import MERGE, SPLICE, expand
+from .patch import apply_patch_in_place, parse_pointer
 from .protocol import Delta, copy_json
 
-__all__ = ["SessionDocument"]
+__all__ = ["DEFAULT_HISTORY_BYTES", "History", "SessionDocument"]
+
+DEFAULT_HISTORY_BYTES = 1 << 20
+"""Bytes of recent deltas (as compact JSON) a session keeps for clients that reconnect."""
+
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+class History:
+    """Recent deltas, oldest first, bounded by their size as compact JSON.
+
+    Keeps nothing until :meth:`keep` is called; ``limit`` is the bound in bytes.
+    """
+
+    __slots__ = ("_deltas", "_size", "limit")
+
+    def __init__(self, limit: int = DEFAULT_HISTORY_BYTES) -> None:
+        self.limit = limit
+        self._deltas: collections.deque[tuple[Delta, int]] | None = None
+        self._size = 0
+
+    def keep(self) -> None:
+        """Start keeping deltas (a transport that replays them attached)."""
+        if self._deltas is None:
+            self._deltas = collections.deque()
+
+    @property
+    def kept(self) -> bool:
+        """Whether deltas are being kept."""
+        return self._deltas is not None
+
+    @property
+    def size(self) -> int:
+        """Bytes of the deltas held."""
+        return self._size
+
+    def add(self, delta: Delta) -> None:
+        deltas = self._deltas
+        if deltas is None:
+            return
+        size = len(_dumps(delta))
+        if size > self.limit:
+            # no replay can step over it: a client older than it needs a snapshot
+            deltas.clear()
+            self._size = 0
+            return
+        deltas.append((delta, size))
+        self._size += size
+        while self._size > self.limit:
+            self._size -= deltas.popleft()[1]
+
+    def clear(self) -> None:
+        if self._deltas is not None:
+            self._deltas.clear()
+        self._size = 0
+
+    def __iter__(self) -> Any:
+        return iter([d for d, _ in self._deltas or ()])
+
+    def __len__(self) -> int:
+        return len(self._deltas or ())
+
+    def since(self, revision: int, current: int) -> list[Delta] | None:
+        """The deltas after ``revision`` (the document being at ``current``), or ``None``."""
+        if revision == current:
+            return []
+        deltas = self._deltas
+        if not deltas or deltas[0][0]["rev"] > revision + 1 or revision > current:
+            return None
+        return [d for d, _ in deltas if d["rev"] > revision]
 
 
 class SessionDocument:
     """The JSON document of a session, its revision and its recent deltas.
 
     Args:
-        history: how many recent deltas are kept for clients that reconnect.
+        history_bytes: the bound of :attr:`history` (kept only once :meth:`History.keep` is
+            called).
     """
 
-    def __init__(self, history: int = 256) -> None:
+    __slots__ = ("data", "history", "revision")
+
+    def __init__(self, history_bytes: int = DEFAULT_HISTORY_BYTES) -> None:
         self.data: dict[str, dict[str, Any]] = {}
         """The live document; read it, never change it (use :meth:`commit`)."""
         self.revision = 0
         """The revision of :attr:`data`; each delta with ops bumps it by one."""
-        self.history: collections.deque[Delta] = collections.deque(maxlen=history)
-        """The most recent deltas, oldest first."""
+        self.history = History(history_bytes)
+        """Recent deltas for clients that reconnect (see the module docstring)."""
 
     def commit(self, ops: list[dict[str, Any]]) -> Delta:
         """Apply ``ops`` and make them the next revision's delta.
+
+        Internal ``splice`` and ``merge`` ops are applied and replaced, in the delta, by their
+        smaller RFC 6902 form.
 
         Raises:
             JsonPatchError: an op does not apply; the document may then be partly changed,
                 which only a bug of nbstate's can cause (ops are made from the same values).
         """
-        self._apply(ops)
+        ops = self._apply(ops)
         self.revision += 1
         delta: Delta = {"rev": self.revision, "ops": ops}  # type: ignore[typeddict-item]
-        self.history.append(delta)
+        self.history.add(delta)
         return delta
 
-    def _apply(self, ops: list[dict[str, Any]]) -> None:
-        doc = self.data
-        for op in ops:
+    def _apply(self, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = ops
+        for i, op in enumerate(ops):
+            kind = op["op"]
+            if kind in (SPLICE, MERGE):
+                if out is ops:
+                    out = ops[:i]
+                out.extend(expand(self._at(op["path"]), op))
+                continue
             path = op["path"]
-            if op["op"] != "remove" and path.count("/") == 2 and "~" not in path:
-                _, state_path, name = path.split("/")  # a whole var: the common case
-                value = op["value"]
-                doc[state_path][name] = copy_json(value) if isinstance(value, (list, dict)) \
-                    else value
-            else:
-                self.data = doc = apply_patch_in_place(doc, [op])
+            if "~" in path or not _apply_plain(self.data, kind, path, op):
+                self.data = apply_patch_in_place(self.data, [op])
+            if out is not ops:
+                out.append(op)
+        return out
+
+    def _at(self, path: str) -> Any:
+        node: Any = self.data
+        for token in parse_pointer(path):
+            node = node[int(token)] if isinstance(node, list) else node[token]
+        return node
 
     def value(self, path: str, name: str) -> Any:
         """The live JSON value of var ``name`` of the state at ``path`` (do not change it).
@@ -72,8 +170,47 @@ class SessionDocument:
 
     def deltas_since(self, revision: int) -> list[Delta] | None:
         """The deltas after ``revision`` if still held, else ``None`` (send a snapshot)."""
-        if revision == self.revision:
-            return []
-        if not self.history or self.history[0]["rev"] > revision + 1 or revision > self.revision:
-            return None
-        return [d for d in self.history if d["rev"] > revision]
+        return self.history.since(revision, self.revision)
+
+
+def _apply_plain(doc: Any, kind: str, path: str, op: dict[str, Any]) -> bool:
+    """Apply an ``add``, ``replace`` or ``remove`` whose path has no escapes, in place.
+
+    Returns ``False``, having changed nothing, where the general applier must do it (another
+    op, or one that does not apply: it then raises the proper error).
+    """
+    if kind not in ("add", "replace", "remove"):
+        return False
+    tokens = path.split("/")
+    parent = doc
+    try:
+        for token in tokens[1:-1]:
+            parent = parent[int(token)] if type(parent) is list else parent[token]
+    except (KeyError, IndexError, ValueError, TypeError):
+        return False
+    last = tokens[-1]
+    if type(parent) is dict:
+        if kind != "add" and last not in parent:
+            return False
+        if kind == "remove":
+            del parent[last]
+        else:
+            value = op["value"]
+            parent[last] = copy_json(value) if isinstance(value, (list, dict)) else value
+        return True
+    if type(parent) is not list or not (last.isdigit() or (last == "-" and kind == "add")):
+        return False
+    index = len(parent) if last == "-" else int(last)
+    if index > len(parent) or (index == len(parent) and kind != "add") or (
+            len(last) > 1 and last[0] == "0"):
+        return False
+    if kind == "remove":
+        del parent[index]
+        return True
+    value = op["value"]
+    value = copy_json(value) if isinstance(value, (list, dict)) else value
+    if kind == "add":
+        parent.insert(index, value)
+    else:
+        parent[index] = value
+    return True

@@ -12,6 +12,9 @@ The contract (:class:`Listener`):
 - ``on_error(error)`` reports a background handler's failure (other errors go to the sender of
   the event). If it raises, the error is logged.
 - A listener that raises never fails the handler that flushed, nor another listener.
+- A listener whose class sets ``replays = True`` replays missed deltas to clients that
+  reconnect (``session.deltas_since``): once one subscribes, the session keeps recent deltas,
+  bounded by bytes (:mod:`nbstate.document`). Others need keep nothing.
 """
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ def restore(state: StatePort, values: Mapping[str, Any]) -> list[str]:
         except Exception as exc:
             problems.append(f"{state._nb_path}.{name}: {exc}")
             continue
-        state._nb_values[name] = var.wrap(valid, state._nb_roots[name])
+        state._nb_values[name] = var.wrap(valid, state._nb_session.root(state, var))
     return problems
 
 

@@ -23,30 +23,58 @@ from .protocol import encode, pointer
 from .recompute import Dependencies
 from .tracking import attach, detach, retire
 
-__all__ = ["Mutations", "VarRoot"]
+__all__ = ["Mutations", "VarRoot", "var_pointer"]
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 class VarRoot:
-    """Where a var's tracked value hangs: reports its changes to the session's log."""
+    """Where a var's tracked value hangs: reports its changes to the session's log.
 
-    __slots__ = ("mutations", "pointer", "state", "var")
+    Made on first need (:meth:`Mutations.root`): a var that only ever holds strings, numbers,
+    bools or ``None`` has none.
+    """
+
+    __slots__ = ("mutations", "state", "var")
 
     def __init__(self, mutations: Mutations, state: StatePort, var: Any) -> None:
         self.mutations = mutations
         self.state = state
         self.var = var
-        self.pointer = pointer(state._nb_path, var.name)
+
+    @property
+    def pointer(self) -> str:
+        return var_pointer(self.var.key)
 
     def where(self) -> tuple[str, ...] | None:
-        self.mutations.check(self.state, self.var.name)
-        return (self.state._nb_path, self.var.name) if self.var.synced else None
+        state = self.state
+        if context.mode.get() == "background" or (
+                self.mutations._states.get(state._nb_path) is not state):
+            self.mutations.check(state, self.var.name)  # raises
+        # the key is (state path, var name): the var is declared by the state that holds it
+        return self.var.key if self.var.synced else None
 
     def record(self, op: dict[str, Any] | None, undo: Callable[[], None], stable: bool) -> Entry:
-        entry = Entry(op, undo, self.var.key, stable)
-        self.mutations.record(entry)
+        key = self.var.key
+        entry = Entry(op, undo, key, stable)
+        mutations = self.mutations
+        mutations.log.entries.append(entry)
+        if key in mutations._deps.dependents:  # most vars feed no computed var
+            mutations._deps.invalidate(key)
+        if context.mode.get() is None:
+            mutations._free_change()
         return entry
+
+
+_POINTERS: dict[VarKey, str] = {}
+
+
+def var_pointer(key: VarKey) -> str:
+    """The JSON Pointer of a var in the session document, one string shared by all sessions."""
+    found = _POINTERS.get(key)
+    if found is None:
+        found = _POINTERS[key] = pointer(*key)
+    return found
 
 
 class Mutations:
@@ -70,7 +98,11 @@ class Mutations:
         return len(self.log)
 
     def root(self, state: StatePort, var: Any) -> VarRoot:
-        return VarRoot(self, state, var)
+        """The root of ``var`` of ``state`` (made on first use, then kept by the state)."""
+        root: VarRoot | None = state._nb_roots.get(var.name)
+        if root is None:
+            root = state._nb_roots[var.name] = VarRoot(self, state, var)
+        return root
 
     def check(self, state: StatePort, name: str) -> None:
         """Raise if ``state.<name>`` may not change now.
@@ -108,35 +140,28 @@ class Mutations:
         old = values[name]
         if old is value or _equal(old, value):
             return
-        root = state._nb_roots[name]
         scalar = type(value) in _SCALARS
+        root = state._nb_roots.get(name) if scalar else self.root(state, var)
         new = value if scalar else var.wrap(value, root)
         # encoded before the change: a value with no JSON form raises with nothing changed
-        op = ({"op": "replace", "path": root.pointer, "value": new if scalar else encode(new)}
-              if var.synced else None)
+        op = ({"op": "replace", "path": var_pointer(var.key),
+               "value": new if scalar else encode(new)} if var.synced else None)
         values[name] = new
 
         def undo() -> None:
             values[name] = old
             detach(new)
-            attach(old, root, name)
+            if root is not None:  # else both are scalars: nothing to link
+                attach(old, root, name)
 
         key = var.key
         entry = Entry(op, undo, key, True)
         self.log.entries.append(entry)
-        if type(old) not in _SCALARS:
+        if type(old) not in _SCALARS and root is not None:
             retire(old, root, entry)  # its later changes are undone with this one, not sent
         if key in self._deps.dependents:
             self._deps.invalidate(key)
         if mode is None:
-            self._free_change()
-
-    def record(self, entry: Entry) -> None:
-        """Log a change a tracked value made in place."""
-        self.log.entries.append(entry)
-        if entry.var in self._deps.dependents:  # most vars feed no computed var
-            self._deps.invalidate(entry.var)
-        if context.mode.get() is None:
             self._free_change()
 
     def take(self, upto: int | None = None) -> list[Entry]:

@@ -55,9 +55,9 @@ class FlushScheduler:
             self.flush_if_idle()
             return
         if self._free is None:
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:
+            # called on every change of cell code: no exception raised for "no loop"
+            loop = asyncio.events._get_running_loop()
+            if loop is None:
                 return  # no loop: the caller flushes (``session.flush()``)
             self._free = loop.call_soon(self._run_free)
 

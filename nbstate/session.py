@@ -30,7 +30,7 @@ from . import storage
 from .changes import compact
 from .context import StatePort, VarKey
 from .dispatch import Dispatcher
-from .document import SessionDocument
+from .document import DEFAULT_HISTORY_BYTES, SessionDocument
 from .instances import StateInstances
 from .listeners import Listener, Listeners
 from .lock import SessionLock
@@ -50,11 +50,14 @@ class Session:
 
     Args:
         flush_interval: seconds; yields closer together than this are merged into one flush.
-        history: how many recent deltas are kept for clients that reconnect.
+        history_bytes: how many bytes of recent deltas (as compact JSON) are kept for clients
+            that reconnect, once a transport that replays them attaches (see
+            :mod:`nbstate.document`).
     """
 
-    def __init__(self, *, flush_interval: float = 1 / 60, history: int = 256) -> None:
-        self.document = SessionDocument(history)
+    def __init__(self, *, flush_interval: float = 1 / 60,
+                 history_bytes: int = DEFAULT_HISTORY_BYTES) -> None:
+        self.document = SessionDocument(history_bytes)
         self.listeners = Listeners()
         self.computed = ComputedVars()
         self.lock = SessionLock()
@@ -62,6 +65,7 @@ class Session:
                                         self.lock.locked)
         self.instances = StateInstances(self._make, self.computed, self._publish,
                                         self._flush_pending)
+        self.computed.deps.states = self.instances.by_path
         self.mutations = Mutations(self.computed.deps, self.instances.by_path,
                                    self.scheduler.free_change)
         self.dispatcher = Dispatcher(self, self.instances.at, self.lock, self._log_size,
@@ -95,7 +99,7 @@ class Session:
 
     @property
     def history(self) -> Any:
-        """The most recent deltas, oldest first."""
+        """The most recent deltas, oldest first (kept only for transports that replay)."""
         return self.document.history
 
     def get_state(self, cls: type[S]) -> S:
@@ -251,7 +255,10 @@ class Session:
 
     def subscribe(self, listener: Listener) -> tuple[dict[str, dict[str, Any]], int]:
         """Attach a transport (see :mod:`nbstate.listeners` for the contract); returns the
-        snapshot and its revision, atomically."""
+        snapshot and its revision, atomically. A listener with ``replays = True`` makes the
+        session keep recent deltas from now on (:meth:`deltas_since`)."""
+        if getattr(listener, "replays", False):
+            self.document.history.keep()
         self.listeners.add(listener)
         return self.snapshot(), self.revision
 

@@ -31,6 +31,7 @@ from .context import SessionPort, VarKey
 from .errors import DuplicateStateError, UnknownVarError
 from .handlers import EventHandler, is_handler_function
 from .hints import strip_annotated
+from .plain import SCALAR_TYPES
 from .vars import NO_DEFAULT, BackendVar, BaseVar, ComputedVar, var_declaration
 
 __all__ = ["RESERVED_NAMES", "State", "StateRegistry", "classes", "registry", "state_path"]
@@ -143,8 +144,10 @@ class State:
         set_(self, "_nb_computed", {})
         set_(self, "_nb_roots", {})
         for var in type(self).__nbstate_vars__.values():
-            root = self._nb_roots[var.name] = session.root(self, var)
-            self._nb_values[var.name] = var.wrap(var.initial(self._nb_path), root)
+            value = var.initial(self._nb_path)
+            # a root (where tracked values hang) only for a var that holds one
+            self._nb_values[var.name] = value if type(value) in SCALAR_TYPES else var.wrap(
+                value, session.root(self, var))
 
     def __setattr__(self, name: str, value: Any) -> None:
         var = type(self).__nbstate_setters__.get(name)

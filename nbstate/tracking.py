@@ -34,7 +34,7 @@ import pydantic_core
 from .changes import Entry, Root, Undo
 from .errors import VarTypeError
 from .messages import cap, location
-from .plain import SCALAR_TYPES, is_tracked_object, plain_type
+from .plain import SCALAR_TYPES, TRACKED_MARK, is_tracked_object
 from .protocol import encode, pointer
 from .shapes import Shape
 from .travel import NotJSON, check_any, explain_json, no_json_form
@@ -132,37 +132,79 @@ def _locate(node: Any, *, whole_values: bool = True) -> Place | None:
     stable = True
     whole: Any = None
     depth = 0  # how many of ``keys`` lie below ``whole``
-    if whole_values and is_tracked_object(node) and _opaque(plain_type(node)):
+    if whole_values and _sent_whole(type(node)):
         whole = node
     while True:
-        parent, key = _link_of(node)
+        if isinstance(node, TrackedContainer):
+            parent, key = node._nb_parent, node._nb_key
+        else:
+            parent, key = _link_of(node)
         if parent is None:
             return None
-        if isinstance(parent, TrackedContainer) or is_tracked_object(parent):
-            if isinstance(parent, list):
-                stable = False
-                if not (isinstance(key, int) and key < len(parent) and parent[key] is node):
-                    key = next((i for i, v in enumerate(parent) if v is node), None)
-                    if key is None:
-                        return None
-                    _set_link(node, parent, key)
-            elif isinstance(parent, dict):
-                if dict.get(parent, key, _MISSING) is not node:
+        if isinstance(parent, list):
+            stable = False
+            if not (type(key) is int and key < len(parent) and parent[key] is node):
+                key = _reindex(parent, node)
+                if key is None:
                     return None
-            elif getattr(parent, key, _MISSING) is not node:
+        elif isinstance(parent, dict):
+            if dict.get(parent, key, _MISSING) is not node:
                 return None
-            keys.append(str(key))
-            node = parent
-            if whole_values and is_tracked_object(node) and _opaque(plain_type(node)):
-                whole, depth, stable = node, len(keys), True  # from here on: the path above it
-            continue
-        if isinstance(parent, _Removed) and parent.entry.flushed:
-            return None  # it left the tree for good
-        base = parent.where()
-        if base is None:
-            return parent, None, stable, whole
-        keys.reverse()
-        return parent, (*base, *keys[:len(keys) - depth]), stable, whole
+        elif is_tracked_object(parent):
+            if getattr(parent, key, _MISSING) is not node:
+                return None
+        else:  # the root: a var, or the place of a node a change took out
+            if isinstance(parent, _Removed) and parent.entry.flushed:
+                return None  # it left the tree for good
+            base = parent.where()
+            if base is None:
+                return parent, None, stable, whole
+            keys.reverse()
+            return parent, (*base, *keys[:len(keys) - depth]), stable, whole
+        keys.append(str(key))
+        node = parent
+        if whole_values and _sent_whole(type(node)):
+            whole, depth, stable = node, len(keys), True  # from here on: the path above it
+
+
+def _sent_whole(cls: type) -> bool:
+    """Whether a node of class ``cls`` is a tracked model sent whole (see :func:`_opaque`)."""
+    found = _SENT_WHOLE.get(cls)
+    if found is None:
+        found = _SENT_WHOLE[cls] = (getattr(cls, TRACKED_MARK, False) is True
+                                    and _opaque(cls.__mro__[1]))
+    return found
+
+
+_SENT_WHOLE: dict[type, bool] = {}
+
+
+def _path(tokens: tuple[str, ...], keys: tuple[str | int, ...]) -> str:
+    """The JSON Pointer of ``tokens`` and then ``keys`` (as :func:`~nbstate.protocol.pointer`,
+    without a call per token where none needs escaping)."""
+    parts = (*tokens, *keys)
+    text = "/".join(map(str, parts))
+    if "~" in text or text.count("/") != len(parts) - 1:
+        return pointer(*parts)  # a token holds "~" or "/"
+    return "/" + text
+
+
+def _reindex(parent: list[Any], node: Any) -> int | None:
+    """Where ``node`` is in ``parent``, its key there having gone stale (an insert or removal
+    before it). Every child's key is set again on the way, so after a change that moved them
+    all, each finds its place at once: n changes after an ``insert(0)`` cost O(n), not O(n²).
+    """
+    found = None
+    for i, child in enumerate(parent):
+        if type(child) not in SCALAR_TYPES:
+            if child is node:
+                found = i
+            if isinstance(child, TrackedContainer):
+                if child._nb_parent is parent:
+                    child._nb_key = i
+            elif _link_of(child)[0] is parent:
+                _set_link(child, parent, i)
+    return found
 
 
 @functools.cache
@@ -189,19 +231,24 @@ def _opaque(cls: type) -> bool:
 
 
 def _emit(op: str, keys: tuple[str | int, ...], value: Any, undo: Undo,
-          place: Place | None) -> Entry | None:
-    """Log one change found at ``place`` (from :func:`_locate`, taken before the change)."""
+          place: Place | None, extra: dict[str, Any] | None = None,
+          encoded: bool = False) -> Entry | None:
+    """Log one change found at ``place`` (from :func:`_locate`, taken before the change).
+
+    ``extra`` holds the fields of an internal ``splice`` or ``merge`` op
+    (:mod:`nbstate.jsondiff`) beside its value; ``encoded``: ``value`` is JSON data already.
+    """
     if place is None:
         return None
     root, tokens, stable, whole = place
     if tokens is None:
         return root.record(None, undo, False)
     if whole is not None:
-        op, keys, value = "replace", (), whole
-    entry: dict[str, Any] = {"op": op, "path": pointer(*tokens, *keys)}
+        op, keys, value, extra, encoded = "replace", (), whole, None, False
+    entry: dict[str, Any] = {"op": op, "path": _path(tokens, keys)}
     if op != "remove":
         try:
-            entry["value"] = encode(value)
+            entry["value"] = value if encoded else encode(value)
             if whole is not None:
                 # what enters is checked before; a model sent whole goes through its own
                 # serializers, which may still make what JSON cannot carry
@@ -215,6 +262,9 @@ def _emit(op: str, keys: tuple[str | int, ...], value: Any, undo: Undo,
                 raise VarTypeError(cap(f"{location(tokens[0], tokens[1:])}: "
                                        f"{no_json_form(value, exc)}")) from exc
             raise
+    if extra is not None:
+        entry.update(extra)
+        return root.record(entry, undo, False)  # it covers nothing: not a whole value
     # An op on a list item, or an add to a list, is not stable: later ops can shift its index.
     return root.record(
         entry, undo, stable and not (keys and (isinstance(keys[0], int) or keys[0] == "-")))

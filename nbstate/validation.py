@@ -15,6 +15,9 @@ Layering: this module builds on :mod:`nbstate.tracking` (where a node sits) and
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
+from math import isfinite
 from typing import Any
 
 import pydantic
@@ -22,11 +25,11 @@ import pydantic
 from .errors import VarTypeError
 from .messages import cap, explain, location
 from .plain import is_tracked_object
-from .shapes import ANY, Shape
+from .shapes import ANY, Shape, shape_of
 from .tracking import Place, TrackedContainer, _link_of, _locate, _Removed
 from .travel import NotJSON, check_str, explain_json
 
-__all__ = ["item_shape", "validate_item", "validate_key"]
+__all__ = ["JSON_SCALARS", "item_shape", "validate_item", "validate_items", "validate_key"]
 
 
 def item_shape(node: TrackedContainer) -> Shape:
@@ -44,6 +47,10 @@ def validate_item(shape: Shape, value: Any, node: Any, key: Any, place: Place | 
     Raises:
         VarTypeError: with pydantic's errors as its ``detail``.
     """
+    kind = type(value)
+    if kind is shape.annotation and kind in JSON_SCALARS and (
+            kind is not str or value.isascii()) and (kind is not float or isfinite(value)):
+        return value  # pydantic would return it as it is, and JSON carries it
     try:
         return shape.validate(value, place is not None and place[1] is not None)
     except pydantic.ValidationError as exc:
@@ -52,6 +59,36 @@ def validate_item(shape: Shape, value: Any, node: Any, key: Any, place: Place | 
     except NotJSON as exc:
         raise VarTypeError(explain_json(_where(node, key), exc),
                            detail=[exc.detail(value)]) from None
+
+
+JSON_SCALARS = frozenset({str, int, float, bool})
+"""Item annotations whose validated values are JSON data as they are (pydantic returns exact
+``str``, ``int``, ``float`` and ``bool`` for them; the travel check refuses NaN and ±Infinity)."""
+
+
+def validate_items(shape: Shape, values: list[Any], node: Any, keys: Sequence[Any],
+                   place: Place | None) -> list[Any]:
+    """Validate ``values`` as the items ``node[key]`` will hold, ``keys`` giving each one's
+    key (a ``range`` for a list): one pydantic call for all, and all or nothing. The result is
+    a new list.
+
+    Raises:
+        VarTypeError: naming the first item that does not validate (see :func:`validate_item`).
+    """
+    try:
+        checked: list[Any] = _many(shape).validate(values, place is not None
+                                                  and place[1] is not None)
+    except (pydantic.ValidationError, NotJSON):
+        for key, value in zip(keys, values, strict=True):
+            validate_item(shape, value, node, key, place)  # raises, naming the item
+        raise
+    return checked if checked is not values else list(checked)
+
+
+@functools.lru_cache(maxsize=256)
+def _many(shape: Shape) -> Shape:
+    """The shape of a list of ``shape``'s values (a shape is hashed by identity)."""
+    return shape_of(list[shape.annotation])  # type: ignore[name-defined]
 
 
 def validate_key(key: Any, node: Any, place: Place | None) -> None:

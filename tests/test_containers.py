@@ -26,6 +26,7 @@ from tests.boxes import (
     actions,
     assert_ops,
     assert_rolls_back,
+    check_consistent,
     run,
     with_ops,
 )
@@ -33,9 +34,9 @@ from tests.boxes import (
 CASES: list[Case] = [
     ("append", lambda s: s.items.append("d"),
      [{"op": "add", "path": f"{P}/items/-", "value": "d"}]),
-    ("iadd", lambda s: s.items.__iadd__(["d", "e"]), [
-        {"op": "add", "path": f"{P}/items/-", "value": "d"},
-        {"op": "add", "path": f"{P}/items/-", "value": "e"}]),
+    # a bulk change of a short list: the whole list is smaller than an add per item
+    ("iadd", lambda s: s.items.__iadd__(["d", "e"]),
+     [{"op": "replace", "path": f"{P}/items", "value": ["a", "b", "c", "d", "e"]}]),
     ("extend", lambda s: s.nums.extend([7]), [{"op": "add", "path": f"{P}/nums/-", "value": 7}]),
     ("insert", lambda s: s.items.insert(1, "z"),
      [{"op": "add", "path": f"{P}/items/1", "value": "z"}]),
@@ -70,9 +71,10 @@ CASES: list[Case] = [
     ("dict replace", lambda s: s.d.__setitem__("x", 5),
      [{"op": "replace", "path": f"{P}/d/x", "value": 5}]),
     ("dict del", lambda s: s.d.__delitem__("x"), [{"op": "remove", "path": f"{P}/d/x"}]),
-    ("dict update", lambda s: s.d.update({"x": 1, "y": 3}, w=4), [
-        {"op": "replace", "path": f"{P}/d/y", "value": 3},
-        {"op": "add", "path": f"{P}/d/w", "value": 4}]),
+    ("dict update", lambda s: s.d.update({"x": 1, "y": 3}, w=4),
+     [{"op": "replace", "path": f"{P}/d", "value": {"x": 1, "y": 3, "w": 4}}]),
+    ("dict update one key", lambda s: s.d.update({"x": 1, "y": 3}),
+     [{"op": "replace", "path": f"{P}/d/y", "value": 3}]),
     ("dict ior", lambda s: s.d.__ior__({"q": 0}), [{"op": "add", "path": f"{P}/d/q", "value": 0}]),
     ("dict setdefault new", lambda s: s.d.setdefault("n", 0),
      [{"op": "add", "path": f"{P}/d/n", "value": 0}]),
@@ -80,8 +82,9 @@ CASES: list[Case] = [
     ("dict pop", lambda s: s.d.pop("y"), [{"op": "remove", "path": f"{P}/d/y"}]),
     ("dict pop default", lambda s: s.d.pop("nope", None), []),
     ("dict popitem", lambda s: s.d.popitem(), [{"op": "remove", "path": f"{P}/d/y"}]),
-    ("dict clear", lambda s: s.d.clear(), [
-        {"op": "remove", "path": f"{P}/d/x"}, {"op": "remove", "path": f"{P}/d/y"}]),
+    ("dict clear", lambda s: s.d.clear(), [{"op": "replace", "path": f"{P}/d", "value": {}}]),
+    ("dict clear one key", lambda s: (s.d.pop("y"), s.d.clear()), [
+        {"op": "remove", "path": f"{P}/d/y"}, {"op": "remove", "path": f"{P}/d/x"}]),
     ("dict key escaping", lambda s: s.d.__setitem__("a/b~c", 1),
      [{"op": "add", "path": f"{P}/d/a~1b~0c", "value": 1}]),
     ("list of dicts", lambda s: s.rows[1].__setitem__("n", 5),
@@ -255,11 +258,115 @@ async def test_bulk_changes_are_all_or_nothing(change: Callable[[Any], Any]) -> 
     assert (client.session.snapshot(), untrack(box._nb_values)) == before
 
 
-async def test_bulk_changes_still_send_one_op_per_item() -> None:
-    _, ops = await run(lambda s: (s.nums.extend([7, "8"]), s.d.update(z="9", x=1)))
-    assert ops == [{"op": "add", "path": f"{P}/nums/-", "value": 7},
-                   {"op": "add", "path": f"{P}/nums/-", "value": 8},
-                   {"op": "add", "path": f"{P}/d/z", "value": 9}]
+LONG = list(range(300))
+LONG_D = {f"k{i}": i for i in range(300)}
+
+# (name, set-up, change, the kinds of op expected: one per item, or the whole value)
+SMALLER: list[tuple[str, Callable[[Any], Any], Callable[[Any], Any], list[str]]] = [
+    ("extend a long list", lambda s: setattr(s, "nums", LONG),
+     lambda s: s.nums.extend([1, "2"]), ["add", "add"]),
+    ("extend an empty list by many", lambda s: setattr(s, "nums", []),
+     lambda s: s.nums.extend(LONG), ["replace"]),
+    ("iadd a long list", lambda s: setattr(s, "nums", LONG),
+     lambda s: s.nums.__iadd__([5]), ["add"]),
+    ("slice in the middle", lambda s: setattr(s, "nums", LONG),
+     lambda s: s.nums.__setitem__(slice(100, 102), [7, 8, 9]), ["replace", "replace", "add"]),
+    ("slice that shrinks", lambda s: setattr(s, "nums", LONG),
+     lambda s: s.nums.__setitem__(slice(100, 103), [7]), ["replace", "remove", "remove"]),
+    ("slice deletion", lambda s: setattr(s, "nums", LONG),
+     lambda s: s.nums.__delitem__(slice(10, 13)), ["remove", "remove", "remove"]),
+    ("insertion by a slice", lambda s: setattr(s, "nums", LONG),
+     lambda s: s.nums.__setitem__(slice(5, 5), [1, 2]), ["add", "add"]),
+    ("sort a long list", lambda s: setattr(s, "nums", LONG[::-1]),
+     lambda s: s.nums.sort(), ["replace"]),
+    ("sort a nearly sorted list", lambda s: setattr(s, "nums", [*LONG[:150], 151, 150,
+                                                               *LONG[152:]]),
+     lambda s: s.nums.sort(), ["replace", "replace"]),
+    ("reverse a long list", lambda s: setattr(s, "nums", LONG),
+     lambda s: s.nums.reverse(), ["replace"]),
+    ("extended slice of a long list", lambda s: setattr(s, "nums", LONG),
+     lambda s: s.nums.__delitem__(slice(None, None, 2)), ["replace"]),
+    ("clear a long list", lambda s: setattr(s, "nums", LONG),
+     lambda s: s.nums.clear(), ["replace"]),
+    ("times two", lambda s: setattr(s, "nums", LONG), lambda s: s.nums.__imul__(2), ["replace"]),
+    ("update a big dict", lambda s: setattr(s, "d", LONG_D),
+     lambda s: s.d.update(k1=-1, k2=-2, new=0), ["replace", "replace", "add"]),
+    ("update an empty dict by many", lambda s: setattr(s, "d", {}),
+     lambda s: s.d.update(LONG_D), ["replace"]),
+    ("clear a big dict", lambda s: setattr(s, "d", LONG_D), lambda s: s.d.clear(), ["replace"]),
+    ("slice of dicts", lambda s: setattr(s, "rows", [{"n": i} for i in range(100)]),
+     lambda s: s.rows.__setitem__(slice(50, 51), [{"n": -1}, {"n": -2}]), ["replace", "add"]),
+]
+
+
+async def _sent(setup: Callable[[Any], Any], change: Callable[[Any], Any], *,
+                fail: bool = False) -> tuple[StateClient, list[dict[str, Any]]]:
+    client = StateClient(ChBox)
+    setup(client.session.get_state(ChBox))
+    client.session.flush()
+    ACTION[:] = [change]
+    await client.dispatch("ch_box.apply_then_fail" if fail else "ch_box.apply")
+    check_consistent(client)
+    return client, [dict(op) for op in client.deltas[-1]["ops"]]
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":")))
+
+
+@pytest.mark.parametrize(("setup", "change", "kinds"),
+                         [pytest.param(s, c, k, id=n) for n, s, c, k in SMALLER])
+async def test_a_bulk_change_is_sent_in_its_smaller_form(setup: Callable[[Any], Any],
+                                                         change: Callable[[Any], Any],
+                                                         kinds: list[str]) -> None:
+    client, ops = await _sent(setup, change)
+    assert [op["op"] for op in ops] == kinds, ops
+    path = ops[0]["path"].split("/")[2]
+    whole = [{"op": "replace", "path": f"{P}/{path}",
+              "value": client.document["ch_box"][path]}]
+    assert _size(ops) <= _size(whole)
+    if kinds != ["replace"] or ops[0]["path"] != whole[0]["path"]:
+        assert _size(ops) < _size(whole)  # the per-item form was chosen for being smaller
+
+
+@pytest.mark.parametrize(("setup", "change"),
+                         [pytest.param(s, c, id=n) for n, s, c, _ in SMALLER])
+async def test_a_bulk_change_rolls_back(setup: Callable[[Any], Any],
+                                        change: Callable[[Any], Any]) -> None:
+    client = StateClient(ChBox)
+    box = client.session.get_state(ChBox)
+    setup(box)
+    client.session.flush()
+    before = client.session.snapshot(), untrack(box._nb_values)
+    ACTION[:] = [change]
+    await client.dispatch("ch_box.apply_then_fail")
+    assert (client.session.snapshot(), untrack(box._nb_values)) == before
+    await client.dispatch("ch_box.apply")  # still tracked: the same change reaches the client
+    check_consistent(client)
+
+
+async def test_nodes_a_slice_moves_stay_the_same_objects_and_tracked() -> None:
+    def swap(s: ChBox) -> None:
+        first, second = s.rows[0], s.rows[1]
+        s.rows[0:2] = [second, first, first]  # `first` twice: its second place is a copy
+        assert s.rows[0] is second and s.rows[1] is first and s.rows[2] is not first
+        first["n"] = 10
+        s.rows[2]["n"] = 20
+
+    client, _ = await run(swap)
+    assert client.document["ch_box"]["rows"] == [{"n": 2}, {"n": 10}, {"n": 20}]
+
+
+async def test_a_bulk_change_names_the_item_that_fails() -> None:
+    client = StateClient(ChBox)
+    box = client.session.get_state(ChBox)
+    with pytest.raises(ns.VarTypeError, match=r"ch_box\.nums\[5\] must be an integer"):
+        box.nums.extend([1, 2, "x"])
+    with pytest.raises(ns.VarTypeError, match=r"ch_box\.d\.bad must be an integer"):
+        box.d.update(ok=1, bad="x")
+    with pytest.raises(ns.VarTypeError, match=r"ch_box\.nums\[1\] must be an integer"):
+        box.nums[0:2] = [0, "x"]
+    assert client.session.flush() is None
 
 
 async def test_backend_containers_are_not_checked_for_json() -> None:

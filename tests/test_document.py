@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
-from nbstate.document import SessionDocument
+from nbstate.document import DEFAULT_HISTORY_BYTES, SessionDocument
+from nbstate.jsondiff import SPLICE
+from nbstate.patch import JsonPatchError, apply_patch
 
 
-def _doc() -> SessionDocument:
-    doc = SessionDocument(history=3)
+def _doc(history_bytes: int = DEFAULT_HISTORY_BYTES) -> SessionDocument:
+    doc = SessionDocument(history_bytes)
     doc.commit([{"op": "add", "path": "/todo", "value": {"items": [], "n": 0}}])
     return doc
+
+
+def _size(delta: Any) -> int:
+    return len(json.dumps(delta, separators=(",", ":")))
 
 
 def test_each_commit_is_the_next_revision() -> None:
@@ -39,13 +48,100 @@ def test_snapshot_shares_nothing() -> None:
     assert doc.data["todo"]["items"] == []
 
 
-def test_history_is_bounded_and_replays_what_it_holds() -> None:
+def test_history_is_kept_only_once_asked_for() -> None:
     doc = _doc()
+    doc.commit([{"op": "replace", "path": "/todo/n", "value": 1}])
+    assert list(doc.history) == [] and not doc.history.kept
+    assert doc.deltas_since(1) is None  # nothing held: the client gets a snapshot
+    doc.history.keep()
+    doc.commit([{"op": "replace", "path": "/todo/n", "value": 2}])
+    assert [d["rev"] for d in doc.deltas_since(2) or []] == [3]
+
+
+def test_history_is_bounded_by_bytes_and_replays_what_it_holds() -> None:
+    one = _size({"rev": 2, "ops": [{"op": "replace", "path": "/todo/n", "value": 1}]})
+    doc = _doc(3 * one)
+    doc.history.keep()
     for n in range(1, 6):
         doc.commit([{"op": "replace", "path": "/todo/n", "value": n}])
     assert doc.revision == 6
     assert [d["rev"] for d in doc.history] == [4, 5, 6]
+    assert doc.history.size == 3 * one
     assert [d["rev"] for d in doc.deltas_since(3) or []] == [4, 5, 6]
     assert doc.deltas_since(6) == []
     assert doc.deltas_since(2) is None  # no longer held: send a snapshot
     assert doc.deltas_since(9) is None  # from the future
+
+
+def test_a_delta_larger_than_the_bound_empties_the_history() -> None:
+    doc = _doc(200)
+    doc.history.keep()
+    doc.commit([{"op": "replace", "path": "/todo/n", "value": 1}])
+    doc.commit([{"op": "replace", "path": "/todo/items", "value": ["x" * 300]}])
+    assert list(doc.history) == [] and doc.history.size == 0
+    assert doc.deltas_since(2) is None  # no replay can step over the big one
+    doc.commit([{"op": "replace", "path": "/todo/n", "value": 2}])
+    assert [d["rev"] for d in doc.deltas_since(3) or []] == [4]
+
+
+def test_the_fast_paths_apply_as_the_general_applier() -> None:
+    doc = _doc()
+    ops: list[dict[str, Any]] = [
+        {"op": "add", "path": "/todo/items/-", "value": {"k": [1]}},
+        {"op": "add", "path": "/todo/items/0", "value": "first"},
+        {"op": "replace", "path": "/todo/items/1/k/0", "value": 2},
+        {"op": "add", "path": "/todo/items/1/new", "value": [True]},
+        {"op": "remove", "path": "/todo/items/0"},
+        {"op": "add", "path": "/todo/a~1b", "value": 1},
+        {"op": "copy", "from": "/todo/a~1b", "path": "/todo/c"},
+    ]
+    expected = apply_patch({"todo": {"items": [], "n": 0}}, ops)
+    delta = doc.commit(ops)
+    assert doc.data == expected
+    assert delta["ops"] == ops
+    ops[0]["value"]["k"].append("changed later")  # the document shares nothing with an op
+    assert doc.data == expected
+
+
+@pytest.mark.parametrize(("op", "error"), [
+    ({"op": "replace", "path": "/todo/missing", "value": 1}, "does not exist"),
+    ({"op": "remove", "path": "/todo/items/0"}, "out of range"),
+    ({"op": "add", "path": "/todo/items/01", "value": 1}, "not a non-negative integer"),
+    ({"op": "add", "path": "/todo/items/5", "value": 1}, "out of range"),
+    ({"op": "replace", "path": "/nope/x", "value": 1}, "does not exist"),
+])
+def test_an_op_that_does_not_apply_raises_the_appliers_error(op: dict[str, Any],
+                                                             error: str) -> None:
+    with pytest.raises(JsonPatchError, match=error):
+        _doc().commit([op])
+
+
+@pytest.mark.parametrize(("before", "op", "after", "sent"), [
+    # one item added to a long list: its add, not the list
+    (list(range(100)), {"op": SPLICE, "path": "/todo/items", "at": 100, "remove": 0,
+                        "value": [100], "scalars": True},
+     list(range(101)), [{"op": "add", "path": "/todo/items/-", "value": 100}]),
+    # many items added to a short list: the list, not the adds
+    ([0], {"op": SPLICE, "path": "/todo/items", "at": 1, "remove": 0,
+           "value": list(range(1, 50)), "scalars": True},
+     list(range(50)), [{"op": "replace", "path": "/todo/items", "value": list(range(50))}]),
+    # a slice in the middle of a long list: replaces, then an insert
+    (list(range(100)), {"op": SPLICE, "path": "/todo/items", "at": 10, "remove": 1,
+                        "value": ["a", "b"]},
+     [*range(10), "a", "b", *range(11, 100)],
+     [{"op": "replace", "path": "/todo/items/10", "value": "a"},
+      {"op": "add", "path": "/todo/items/11", "value": "b"}]),
+    # items removed from a long list
+    (list(range(100)), {"op": SPLICE, "path": "/todo/items", "at": 3, "remove": 2,
+                        "value": []},
+     [0, 1, 2, *range(5, 100)],
+     [{"op": "remove", "path": "/todo/items/3"}, {"op": "remove", "path": "/todo/items/3"}]),
+])
+def test_a_splice_is_sent_in_its_smaller_form(before: list[Any], op: dict[str, Any],
+                                             after: list[Any], sent: list[dict[str, Any]]) -> None:
+    doc = _doc()
+    doc.commit([{"op": "replace", "path": "/todo/items", "value": before}])
+    delta = doc.commit([op])
+    assert delta["ops"] == sent
+    assert doc.data["todo"]["items"] == after
+    assert apply_patch({"todo": {"items": before, "n": 0}}, sent)["todo"]["items"] == after

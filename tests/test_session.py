@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any, cast
 
 import pytest
@@ -71,9 +72,28 @@ def test_creation_is_a_delta() -> None:
     assert session.revision == 1
 
 
+class Replaying:
+    """A transport that replays deltas to clients that reconnect (as the WebSocket one does)."""
+
+    replays = True
+
+    def on_delta(self, delta: Delta) -> None:
+        pass
+
+    def on_error(self, error: ErrorInfo) -> None:
+        pass
+
+    def resync(self, document: dict[str, dict[str, Any]], revision: int) -> None:
+        pass
+
+
 async def test_revisions_and_history() -> None:
-    session = ns.Session(history=3)
+    probe = StateClient(SeNotes)
+    await probe.session.dispatch("se_notes.add", {"text": "0"})
+    one = len(json.dumps(probe.deltas[-1], separators=(",", ":")))  # each add's delta
+    session = ns.Session(history_bytes=3 * one)
     session.get_state(SeNotes)
+    session.subscribe(Replaying())
     for i in range(5):
         await session.dispatch("se_notes.add", {"text": str(i)})
     assert session.revision == 6
@@ -83,6 +103,16 @@ async def test_revisions_and_history() -> None:
     assert [d["rev"] for d in session.deltas_since(3) or []] == [4, 5, 6]
     assert session.deltas_since(2) is None  # too old: the client needs a snapshot
     assert session.deltas_since(7) is None  # from the future
+
+
+async def test_no_history_without_a_transport_that_replays() -> None:
+    session = ns.Session()
+    session.get_state(SeNotes)
+    StateClient(SeNotes, session=session)  # it does not replay, as the Jupyter host does not
+    await session.dispatch("se_notes.add", {"text": "x"})
+    assert list(session.history) == []
+    assert session.deltas_since(session.revision - 1) is None  # a snapshot instead
+    assert session.deltas_since(session.revision) == []
 
 
 async def test_no_op_flush_does_not_bump_the_revision() -> None:

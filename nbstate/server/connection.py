@@ -44,6 +44,10 @@ class Limits:
 class Connection:
     """A client's socket: a listener of its session, and the sender of its messages."""
 
+    replays = True
+    """A client that reconnects with its revision is sent the deltas it missed, so the session
+    keeps recent ones (bounded by bytes) once one of these subscribes."""
+
     def __init__(self, socket: WebSocket, limits: Limits) -> None:
         self.socket = socket
         self.limits = limits

@@ -1,6 +1,7 @@
 """State-layer benchmark: nbstate against Reflex's state and plain ipywidgets traitlets.
 
-Run: ``python tests/benchmarks/bench_state.py`` (needs ``pip install -e ".[bench]"``).
+Run: ``python tests/benchmarks/bench_state.py [name ...]`` (needs ``pip install -e ".[bench]"``;
+names pick benchmarks, as in ``BENCHES``).
 Everything is measured side by side in this one process and printed as ratios:
 
 1. delta bytes for one append to a 100,000-item list var (target: nbstate ≤ 100 bytes);
@@ -11,16 +12,43 @@ Everything is measured side by side in this one process and printed as ratios:
    shown (the Jupyter host attached), against setting an ipywidgets trait 10,000 times (each a
    comm message on the kernel's iopub) (target: ≤ 0.25×), and the number of flushes per
    second it sent (target: ≤ ~60).
+
+Costs that follow the change, against Reflex doing the same:
+
+4. ``items.extend(100,000 new items)`` on an empty list var, then a flush: time (target: ≤ 1×
+   Reflex's) and delta bytes (target: ≤ 1.05× Reflex's);
+5. ``rows.insert(0, row)`` and then one field set on each row of a list of 4,000 dataclass rows,
+   then a flush: time (target: ≤ 1× Reflex's), and 8,000 rows against 4,000 (target: ≤ 2.2×);
+
+   the times of 4 and 5 run from the change to the delta as JSON text, as each framework's
+   transport writes it: nbstate's flush and ``json.dumps`` (as its WebSocket adapter does),
+   Reflex's ``get_delta`` and its ``format.json_dumps`` (as its socket does). Without the
+   text, Reflex's ``get_delta`` only marks the var dirty and hands its list over, while
+   nbstate's flush has validated, encoded and applied the change to its session document;
+6. a substate whose computed var is a filtered list of a 100,000-item list var (query ``""``):
+   delta bytes of one append to that list (target: ≤ 400 B);
+7. memory held after 60 replacements of a 100,000-item list var, each flushed (tracemalloc,
+   against Reflex's; target: ≤ 1.5×), without and with a transport that replays deltas;
+8. memory per idle session of a todo-like app (3 states, 10 vars, a 20-item list, 2 computed
+   vars), over 1,000 sessions (tracemalloc, in a fresh process per framework, so no other
+   state class of this file is part of Reflex's tree; target: ≤ 0.8×).
+
+Times are the best of several runs; memory figures are what stays allocated after
+``gc.collect()``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import json
 import os
 import statistics
+import subprocess
+import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +56,7 @@ os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
 
 import reflex as rx
 from jupyter_client.manager import start_new_kernel
+from reflex.utils.format import json_dumps as rx_json
 
 import nbstate as ns
 
@@ -241,10 +270,367 @@ def bench_yields(n: int = 10_000) -> None:
                  f"≤ ~60/s {'PASS' if rate <= 66 else 'FAIL'}"))
 
 
+# ----------------------------------------------------------------------------- 4. bulk extend
+
+BULK = 100_000
+
+
+class BulkNb(ns.State):
+    items: list[str] = []
+
+
+class BulkRx(rx.State):
+    items: list[str] = []
+
+
+class LastDelta:
+    """A transport that keeps the last delta (what a flush hands every listener)."""
+
+    def __init__(self, replays: bool = False) -> None:
+        self.last: Any = None
+        self.replays = replays
+
+    def on_delta(self, delta: Any) -> None:
+        self.last = delta
+
+    def on_error(self, error: Any) -> None:
+        raise AssertionError(error)
+
+    def resync(self, document: Any, revision: int) -> None:
+        raise AssertionError(f"re-synced at revision {revision}")
+
+
+def _compact(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":")))
+
+
+def _nb_text(delta: Any) -> str:
+    """A delta as nbstate's WebSocket adapter writes it."""
+    return json.dumps(delta, ensure_ascii=False, allow_nan=False)
+
+
+def bench_bulk_extend(runs: int = 5) -> None:
+    session = ns.Session(flush_interval=1e9)
+    state = session.get_state(BulkNb)
+    sink = LastDelta()
+    session.subscribe(sink)
+    root = rx.State(_reflex_internal_init=True)
+    sub = root.get_substate(BulkRx.get_full_name().split("."))
+    ours, theirs = [], []
+    for run in range(runs):
+        new = [f"new item {run}-{i}" for i in range(BULK)]
+        state.items = []
+        session.flush()
+        gc.collect()
+        t0 = time.perf_counter()
+        state.items.extend(new)
+        session.flush()
+        _nb_text(sink.last)
+        ours.append(time.perf_counter() - t0)
+        new = [f"new item {run}-{i}" for i in range(BULK)]
+        sub.items = []
+        root.get_delta()
+        root._clean()
+        gc.collect()
+        t0 = time.perf_counter()
+        sub.items.extend(new)
+        delta = root.get_delta()
+        rx_json(delta)
+        theirs.append(time.perf_counter() - t0)
+        root._clean()
+    ours_bytes = _compact(sink.last)
+    theirs_bytes = len(rx_json(delta, separators=(",", ":")))
+    report(f"items.extend({BULK:,} new items) + flush → JSON text (vs Reflex)", min(ours) * 1e3,
+           min(theirs) * 1e3, "ms", "≤ 1×", min(ours) <= min(theirs))
+    report(f"delta bytes of that extend (vs Reflex)", ours_bytes, theirs_bytes, "B", "≤ 1.05×",
+           ours_bytes <= 1.05 * theirs_bytes)
+
+
+# ----------------------------------------------------------------------------- 5. inserts
+
+
+@dataclasses.dataclass
+class Row:
+    id: int
+    name: str
+    done: bool = False
+
+
+class RowsNb(ns.State):
+    rows: list[Row] = []
+
+
+class RowsRx(rx.State):
+    rows: list[Row] = []
+
+
+def _rows(n: int) -> list[Row]:
+    return [Row(i, f"row {i}") for i in range(n)]
+
+
+def _nb_insert_then_set(n: int, runs: int = 5) -> float:
+    session = ns.Session(flush_interval=1e9)
+    state = session.get_state(RowsNb)
+    sink = LastDelta()
+    session.subscribe(sink)
+    best = float("inf")
+    for _ in range(runs):
+        state.rows = _rows(n)
+        session.flush()
+        gc.collect()
+        t0 = time.perf_counter()
+        state.rows.insert(0, Row(-1, "first"))
+        for row in state.rows:
+            row.done = True
+        session.flush()
+        _nb_text(sink.last)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _rx_insert_then_set(n: int, runs: int = 5) -> float:
+    root = rx.State(_reflex_internal_init=True)
+    sub = root.get_substate(RowsRx.get_full_name().split("."))
+    best = float("inf")
+    for _ in range(runs):
+        sub.rows = _rows(n)
+        root.get_delta()
+        root._clean()
+        gc.collect()
+        t0 = time.perf_counter()
+        sub.rows.insert(0, Row(-1, "first"))
+        for row in sub.rows:
+            row.done = True
+        rx_json(root.get_delta())
+        best = min(best, time.perf_counter() - t0)
+        root._clean()
+    return best
+
+
+def bench_inserts() -> None:
+    ours4, ours8 = _nb_insert_then_set(4_000), _nb_insert_then_set(8_000)
+    theirs4, theirs8 = _rx_insert_then_set(4_000), _rx_insert_then_set(8_000)
+    report("rows.insert(0, row), a field set on each of 4,000 rows, flush → JSON text (vs Reflex)",
+           ours4 * 1e3, theirs4 * 1e3, "ms", "≤ 1×", ours4 <= theirs4)
+    report("the same with 8,000 rows (vs Reflex)", ours8 * 1e3, theirs8 * 1e3, "ms", "(info)",
+           True)
+    report("the same: 8,000 rows vs 4,000 rows", ours8 * 1e3, ours4 * 1e3, "ms", "≤ 2.2×",
+           ours8 <= 2.2 * ours4)
+
+
+# ----------------------------------------------------------------------------- 6. computed
+
+
+class ListsNb(ns.State):
+    items: list[str] = []
+
+
+class ListsNbFilter(ListsNb):
+    query: str = ""
+
+    @ns.computed
+    def matches(self) -> list[str]:
+        return [t for t in self.items if self.query in t]
+
+
+class ListsRx(rx.State):
+    items: list[str] = []
+
+
+class ListsRxFilter(ListsRx):
+    query: str = ""
+
+    @rx.var  # type: ignore[untyped-decorator]
+    def matches(self) -> list[str]:
+        return [t for t in self.items if self.query in t]
+
+
+def bench_computed_diff() -> None:
+    big = [f"item {i}" for i in range(BULK)]
+    session = ns.Session()
+    state = session.get_state(ListsNb)
+    state.items = list(big)
+    session.flush()
+    sink = LastDelta()
+    session.subscribe(sink)
+    state.items.append(f"item {BULK}")
+    session.flush()
+    ours = _compact(sink.last)
+
+    root = rx.State(_reflex_internal_init=True)
+    sub = root.get_substate(ListsRx.get_full_name().split("."))
+    sub.items = list(big)
+    root.get_delta()
+    root._clean()
+    sub.items.append(f"item {BULK}")
+    theirs = len(rx_json(root.get_delta(), separators=(",", ":")))
+    root._clean()
+    report(f"delta bytes, one append to a {BULK:,}-item list read by a filtering computed var "
+           "(vs Reflex)", ours, theirs, "B", "nbstate ≤ 400 B", ours <= 400)
+
+
+# ----------------------------------------------------------------------------- 7. history
+
+
+def _held(step: Callable[[int], None], times: int = 60) -> int:
+    """Bytes still allocated after ``step(0..times-1)``, against before (tracemalloc)."""
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for k in range(times):
+        step(k)
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return after - before
+
+
+def bench_history_memory() -> None:
+    def nb_run(replays: bool) -> int:
+        session = ns.Session()
+        state = session.get_state(BulkNb)
+        session.subscribe(LastDelta(replays=replays))
+        state.items = []
+        session.flush()
+
+        def step(k: int) -> None:
+            state.items = [f"item {k}-{i}" for i in range(BULK)]
+            session.flush()
+
+        return _held(step)
+
+    root = rx.State(_reflex_internal_init=True)
+    sub = root.get_substate(BulkRx.get_full_name().split("."))
+    sub.items = []
+    root.get_delta()
+    root._clean()
+
+    def rx_step(k: int) -> None:
+        sub.items = [f"item {k}-{i}" for i in range(BULK)]
+        root.get_delta()
+        root._clean()
+
+    ours, ours_replay, theirs = nb_run(False), nb_run(True), _held(rx_step)
+    mb = 1 / 2**20
+    report(f"memory held after 60 replacements of a {BULK:,}-item list (vs Reflex)", ours * mb,
+           theirs * mb, "MiB", "≤ 1.5×", ours <= 1.5 * theirs)
+    report("the same, with a transport attached that replays deltas (vs Reflex)",
+           ours_replay * mb, theirs * mb, "MiB", "≤ 1.5×", ours_replay <= 1.5 * theirs)
+
+
+# ----------------------------------------------------------------------------- 8. idle sessions
+
+SESSIONS_PROGRAM = """
+import gc, json, os, sys, tracemalloc
+os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
+N = 1000
+ITEMS = [f"task {i}" for i in range(20)]
+if sys.argv[1] == "nbstate":
+    import nbstate as ns
+
+    class Todo(ns.State):
+        items: list[str] = ITEMS
+        draft: str = ""
+        saving: bool = False
+        next_id: int = 20
+
+        @ns.computed
+        def remaining(self) -> int:
+            return len(self.items)
+
+        def add(self) -> None:
+            self.items.append(self.draft)
+
+    class Filters(Todo):
+        query: str = ""
+        show_done: bool = True
+
+        @ns.computed
+        def matches(self) -> list[str]:
+            return [t for t in self.items if self.query in t]
+
+    class Settings(Todo):
+        theme: str = "light"
+        page: int = 0
+        page_size: int = 20
+        compact: bool = False
+
+    def make():
+        session = ns.Session()
+        session.get_state(Todo)
+        session.flush()
+        return session
+else:
+    import reflex as rx
+
+    class Todo(rx.State):
+        items: list[str] = ITEMS
+        draft: str = ""
+        saving: bool = False
+        next_id: int = 20
+
+        @rx.var
+        def remaining(self) -> int:
+            return len(self.items)
+
+        @rx.event
+        def add(self) -> None:
+            self.items.append(self.draft)
+
+    class Filters(Todo):
+        query: str = ""
+        show_done: bool = True
+
+        @rx.var
+        def matches(self) -> list[str]:
+            return [t for t in self.items if self.query in t]
+
+    class Settings(Todo):
+        theme: str = "light"
+        page: int = 0
+        page_size: int = 20
+        compact: bool = False
+
+    def make():
+        root = rx.State(_reflex_internal_init=True)
+        root.dict()  # hydrated: every var and computed var read once, as for a first page
+        return root
+
+make()  # class-level caches are shared, not per session
+gc.collect()
+tracemalloc.start()
+before = tracemalloc.get_traced_memory()[0]
+sessions = [make() for _ in range(N)]
+gc.collect()
+after = tracemalloc.get_traced_memory()[0]
+print("RESULT" + json.dumps((after - before) / N))
+"""
+
+
+def _per_session(framework: str) -> float:
+    out = subprocess.run([sys.executable, "-c", SESSIONS_PROGRAM, framework], check=True,
+                         capture_output=True, text=True).stdout
+    result: float = json.loads(out.split("RESULT", 1)[1])
+    return result
+
+
+def bench_idle_sessions() -> None:
+    ours, theirs = _per_session("nbstate"), _per_session("reflex")
+    report("memory per idle session, todo-like app, over 1,000 sessions (vs Reflex)",
+           ours / 1024, theirs / 1024, "KiB", "≤ 0.8×", ours <= 0.8 * theirs)
+
+
+BENCHES: dict[str, Callable[[], None]] = {
+    "append": bench_append_bytes, "flat": bench_flat_flush, "yields": bench_yields,
+    "extend": bench_bulk_extend, "inserts": bench_inserts, "computed": bench_computed_diff,
+    "history": bench_history_memory, "sessions": bench_idle_sessions,
+}
+
+
 def main() -> None:
-    bench_append_bytes()
-    bench_flat_flush()
-    bench_yields()
+    """Every benchmark, or those named on the command line (``extend inserts``)."""
+    for name in sys.argv[1:] or BENCHES:
+        BENCHES[name]()
     widths = [max(len(r[i]) for r in [*ROWS, HEADER]) for i in range(5)]
     for row in [HEADER, tuple("-" * w for w in widths), *ROWS]:
         print(" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)))

@@ -154,7 +154,7 @@ async def test_events_and_sets_send_deltas_then_done(server: Server) -> None:
         assert deltas[0]["ops"] == [{"op": "replace", "path": "/sv_shop/saving", "value": True}]
         last = {op["path"]: op for d in deltas[1:] for op in d["ops"]}
         assert last["/sv_shop/items/-"]["value"] == "tea"
-        assert last["/sv_shop.sv_filter/matches"]["value"] == ["tea"]
+        assert last["/sv_shop.sv_filter/matches/-"]["value"] == "tea"  # one add, not the list
         assert seen[-1] == {"type": "done", "id": 2}
 
 
