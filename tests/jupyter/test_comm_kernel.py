@@ -73,7 +73,10 @@ def _drain(kc: BlockingKernelClient, timeout: float = 0.5) -> list[dict[str, Any
 def _execute(kc: BlockingKernelClient, code: str) -> list[dict[str, Any]]:
     msg_id = kc.execute(code)
     reply = kc.get_shell_msg(timeout=30)
-    assert reply["parent_header"]["msg_id"] == msg_id
+    # jupyter_client's wait_for_ready may ask kernel_info more than once and read one answer
+    while reply["msg_type"] == "kernel_info_reply":
+        reply = kc.get_shell_msg(timeout=30)
+    assert reply["parent_header"]["msg_id"] == msg_id, reply["msg_type"]
     assert reply["content"]["status"] == "ok", reply["content"]
     return _drain(kc)
 
