@@ -28,6 +28,7 @@ import anywidget
 import traitlets
 from ipywidgets.widgets.widget import JUPYTER_WIDGETS_ECHO  # type: ignore[import-untyped]
 
+from ..spec import view_source
 from ..state import State
 
 __all__ = ["STATIC", "RuntimeWidget", "StateWidget", "is_open", "runtime_source", "trait_name",
@@ -142,19 +143,6 @@ def trait_name(var: str) -> str:
     it and the JS runtime maps it back, so a view always sees ``model.get("log")``.
     """
     return f"_nbvar_{var}" if var in _RESERVED else var
-
-
-def view_source(value: Any) -> str:
-    """A state's ``_esm``/``_css``: source text, or the contents of a file path."""
-    if value is None:
-        return ""
-    if isinstance(value, pathlib.Path):
-        return value.read_text(encoding="utf-8")
-    text = str(value)
-    if "\n" not in text and text.endswith((".js", ".mjs", ".css")) and pathlib.Path(
-            text).is_file():
-        return pathlib.Path(text).read_text(encoding="utf-8")
-    return text
 
 
 _widget_classes: dict[type[State], type[StateWidget]] = {}

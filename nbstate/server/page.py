@@ -10,13 +10,15 @@ from __future__ import annotations
 import html
 import json
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..state import State
+from ..spec import spec_of, view_source
+from ..state import State, classes
 
-__all__ = ["page_html", "runtime_response"]
+__all__ = ["page_config", "page_html", "runtime_response"]
 
 STATIC = Path(__file__).parent.parent / "static"
 
@@ -28,10 +30,33 @@ async def runtime_response(request: Request) -> Response:
                     headers={"Cache-Control": "max-age=60"})
 
 
+def page_config(state: type[State]) -> dict[str, Any]:
+    """What the page hands the runtime: the served state's path, the socket's URL, and for
+    each state of the graph (its ancestors, itself, its substates) its view spec, its own view
+    (``_esm``, ``""`` for the default view), its ``_css`` and its substates' paths.
+
+    Shape: ``{"path", "socket", "states": {path: {"spec", "view", "css", "children"}}}``.
+    """
+    root = state.__nbstate_path__
+    ancestors = {root.rsplit(".", n)[0] for n in range(root.count(".") + 1)}
+    graph = {path: cls for path, cls in classes.items()
+             if path in ancestors or path.startswith(root + ".")}
+    states: dict[str, Any] = {}
+    for path, cls in sorted(graph.items()):
+        states[path] = {
+            "spec": spec_of(cls),
+            "view": view_source(cls.__dict__.get("_esm")),
+            "css": view_source(cls.__dict__.get("_css")),
+            "children": [p for p in sorted(graph) if p.rpartition(".")[0] == path],
+        }
+    return {"path": root, "socket": "/_nbstate/ws", "states": states}
+
+
 def page_html(state: type[State]) -> str:
     """The HTML of the page that shows ``state``'s view."""
     title = html.escape(state.__name__)
-    config = json.dumps({"path": state.__nbstate_path__, "socket": "/_nbstate/ws"})
+    # "</" could end the script element early; JSON allows escaping the slash
+    config = json.dumps(page_config(state)).replace("</", "<\\/")
     return f"""<!doctype html>
 <html lang="en">
 <head>

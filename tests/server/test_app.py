@@ -297,3 +297,19 @@ async def test_the_disk_manager_keeps_sessions_across_a_restart(tmp_path: Path) 
             assert seen[0]["rev"] == welcome["rev"] + 2 and seen[-1]["type"] == "done"
     finally:
         second.stop()
+
+
+def test_the_page_carries_the_graph_for_the_runtime(server: Server) -> None:
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/", timeout=5) as response:
+        page = response.read().decode()
+    assert 'from "/_nbstate/runtime.js"' in page and "serveSocket(" in page
+    config = json.loads(page.split("serveSocket(document.getElementById(\"nbstate-root\"), ")[1]
+                        .split(");\n</script>")[0])
+    assert config["path"] == "sv_shop" and config["socket"] == "/_nbstate/ws"
+    assert config["states"]["sv_shop"]["children"] == ["sv_shop.sv_filter"]
+    assert {v["name"] for v in config["states"]["sv_shop"]["spec"]["vars"]} == {
+        "items", "draft", "saving", "count"}
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/_nbstate/runtime.js",
+                                timeout=5) as response:
+        assert response.headers["Content-Type"].startswith("text/javascript")
+        assert len(response.read()) > 10_000
