@@ -15,7 +15,7 @@ export const options = {
 };
 
 export const bundles = {
-  "../nbstate/static/runtime.js": "src/jupyter/runtime.ts",
+  "../nbstate/static/runtime.js": "src/runtime.ts",
   "../nbstate/static/loader.js": "src/loader.ts",
 };
 
