@@ -46,6 +46,81 @@ class BsCounter(ns.State):
         self.count += 1
 
 
+class BsClicks(ns.State):
+    """The page the click → DOM row clicks: a handler button and a computed text it changes."""
+
+    count: int = ns.var(0, read_only=True)
+
+    @ns.computed
+    def shown(self) -> str:
+        return f"clicked {self.count} times"
+
+    def bump(self) -> None:
+        self.count += 1
+
+
+VOILA_CLICK_MS = 6.7
+"""README: an nbstate event clicked in Voila with TCP_NODELAY (bench_roundtrip.py, median)."""
+
+# Click the handler button, resolve at the DOM change of the computed text (a MutationObserver
+# callback runs right after the change), then wait until the view has the `done` (the button
+# takes no second click while its event runs).
+_CLICKS_JS = """async (n) => {
+  const button = document.querySelector('button[data-nb-handler="bump"]');
+  const out = document.querySelector('output[data-nb-var="shown"]');
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    const before = out.textContent;
+    let observer;
+    const changed = new Promise((resolve) => {
+      observer = new MutationObserver(() => {
+        if (out.textContent !== before) resolve(performance.now());
+      });
+      observer.observe(out, { childList: true, characterData: true, subtree: true });
+    });
+    const t0 = performance.now();
+    button.click();
+    const t1 = await changed;
+    observer.disconnect();
+    times.push(t1 - t0);
+    while (button.closest('[aria-busy="true"]') || button.getAttribute("aria-disabled")) {
+      await sleep(1);
+    }
+    await sleep(5);
+  }
+  return times;
+}"""
+
+
+def click_to_dom(clicks: int) -> list[float]:
+    """Milliseconds from a click on the served page to the DOM change, in Chromium."""
+    sys.path.insert(0, str(REPO))
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e import harness
+
+    here = Path(__file__).resolve()
+    served = Process([sys.executable, "-m", "nbstate", "serve", f"{here}:BsClicks"])
+    try:
+        with sync_playwright() as playwright:
+            browser = harness.launch_browser(playwright)
+            try:
+                page = harness.new_page(browser)
+                page.goto(f"http://127.0.0.1:{served.port}/")
+                page.wait_for_selector('output[data-nb-var="shown"]:has-text("clicked 0")')
+                page.evaluate(_CLICKS_JS, 10)  # warm up
+                times: list[float] = page.evaluate(_CLICKS_JS, clicks)
+                errors = harness.record_of(page).errors
+                if errors:
+                    raise RuntimeError(f"page errors: {errors}")
+                return times
+            finally:
+                browser.close()
+    finally:
+        served.stop()
+
+
 def echo_app() -> object:
     """A plain Starlette WebSocket echo: what any WebSocket server costs, nothing more."""
     from starlette.applications import Starlette
@@ -228,12 +303,28 @@ def _row(name: str, ours: str, peer: str, ratio: str, target: str) -> None:
     print(f"| {name} | {ours} | {peer} | {ratio} | {target} |", flush=True)
 
 
+def _browser_row(clicks: int) -> None:
+    times = sorted(click_to_dom(clicks))
+    p50 = statistics.median(times)
+    p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
+    _row(f"click → DOM in Chromium, {clicks} clicks: p50 / p95 ms (peer: nbstate in Voila, "
+         "README)", f"{p50:.2f} / {p95:.2f}", f"{VOILA_CLICK_MS:.1f}",
+         f"{p50 / VOILA_CLICK_MS:.2f}× p50", "≤ 0.5×")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--echo-server", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--browser", action="store_true",
+                        help="also measure click → DOM in Chromium on the served page")
+    parser.add_argument("--only-browser", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--clicks", type=int, default=100)
     args = parser.parse_args()
+    if args.only_browser:
+        _browser_row(args.clicks)
+        return
     if args.echo_server:
         import uvicorn
 
@@ -269,6 +360,8 @@ def main() -> None:
         _row("memory per idle session (1,000 sessions) vs one Voila visitor's kernel",
              f"{per_session:.1f} KB", f"{kernel / 1024:.0f} MB",
              f"{per_session / kernel:.5f}×", "≤ 20 KB")
+        if args.browser:
+            _browser_row(args.clicks)
     finally:
         echo.stop()
         served.stop()
