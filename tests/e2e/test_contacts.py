@@ -1,11 +1,14 @@
 """The contacts notebook clicked through in Voila in Chromium: search as you type, pages, add,
 edit, delete, a failed save undone in the database and the view alike, the background import
-with its progress, and a second visitor who shares the database but not the session."""
+with its progress, and a second visitor who shares the database but not the session; and the
+same notebook served by ``nbstate serve``, where each tab is a session of one process."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -148,3 +151,41 @@ def test_contacts_in_voila(voila: Callable[..., harness.Server], new_page: Calla
     expect(search).to_have_value("Sato")  # the first visitor's search is untouched
     expect(names.first).to_contain_text("Sato")
     screenshot(other, "contacts-voila-second-visitor")
+
+
+def test_contacts_served_by_nbstate_serve(new_page: Callable[[], Page], output_dir: Path,
+                                          screenshot: Callable[[Page, str], Path],
+                                          tmp_path: Path) -> None:
+    shutil.copy(NOTEBOOK, tmp_path)
+    database = tmp_path / "contacts.db"
+    port = harness.free_port()
+    argv = [sys.executable, "-m", "nbstate", "serve", f"{NOTEBOOK.name}:Contacts",
+            "--port", str(port)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1",
+           "NBSTATE_DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
+    with harness._serve("nbstate serve", argv, port=port, probe_path="_nbstate/runtime.js",
+                        cwd=tmp_path, env=env, log_path=output_dir / "server.log",
+                        timeout=60) as server:
+        page = new_page()
+        page.goto(server.url)
+        view = page.locator(".contacts").first
+        # a new session's view asks for its first page itself
+        expect(view.locator(".contacts-showing")).to_have_text(f"1–8 of {SAMPLE}",
+                                                               timeout=30_000)
+        view.locator(".contacts-search").press_sequentially("hopper", delay=30)
+        expect(view.locator("tbody .contacts-name")).to_have_text(["Grace Hopper"])
+        form = view.locator(".contacts-form")
+        form.locator('input[name="name"]').fill("Grace Hopper Jr")
+        view.locator(".contacts-save").click()
+        expect(view.locator("tbody .contacts-name")).to_have_text(
+            ["Grace Hopper", "Grace Hopper Jr"])
+        assert _count(database) == SAMPLE + 1
+
+        other = new_page()  # another tab: another session, the same database
+        other.goto(server.url)
+        theirs = other.locator(".contacts").first
+        expect(theirs.locator(".contacts-showing")).to_have_text(f"1–8 of {SAMPLE + 1}",
+                                                                 timeout=30_000)
+        expect(theirs.locator(".contacts-search")).to_have_value("")
+        expect(view.locator(".contacts-search")).to_have_value("hopper")
+        screenshot(page, "contacts-served")
