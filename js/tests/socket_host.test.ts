@@ -175,6 +175,28 @@ describe("the session", () => {
     expect(h.rev).toBe(2);
   });
 
+  it("takes a new session's snapshot whole when the token was unknown or expired", () => {
+    storage.setItem(TOKEN_KEY, "expired");
+    const h = host();
+    h.connect();
+    welcome({ todo: { items: ["a", "b"], draft: "x" } }, 9, "first");
+    const seen: string[] = [];
+    h.root.on("change:items", () => seen.push("items"));
+    h.root.on("change:draft", () => seen.push("draft"));
+    last().drop(1006);
+    vi.useFakeTimers();
+    h.connect();
+    welcome({ todo: { items: [] , draft: "x" } }, 1, "second");
+    expect(last().sent[0]).toMatchObject({ token: "first", rev: 9 });
+    expect(h.root.get("items")).toEqual([]);
+    expect(h.rev).toBe(1);
+    expect(storage.getItem(TOKEN_KEY)).toBe("second");
+    // a later delta of the new session applies even though its revision is below the old one
+    last().frame({ type: "delta", rev: 2, ops: [{ op: "add", path: "/todo/items/-", value: "n" }] });
+    expect(h.root.get("items")).toEqual(["n"]);
+    expect(seen).toEqual(["items", "items"]);
+  });
+
   it("answers the server's ping", () => {
     const h = host();
     h.connect();

@@ -434,5 +434,9 @@ export function serveSocket(root: HTMLElement, config: SocketConfig, options: So
     host.stop("page closed");
     cleanup();
   });
+  // a page restored from the back/forward cache had its socket closed: load it afresh
+  globalThis.addEventListener?.("pageshow", (event) => {
+    if ((event as PageTransitionEvent).persisted) globalThis.location?.reload();
+  });
   return host;
 }
