@@ -59,10 +59,13 @@ class NotJSON(ValueError):
     (keys and indices, outermost first; empty for the value itself).
     """
 
-    def __init__(self, reason: str, at: tuple[str | int, ...] = ()) -> None:
+    def __init__(self, reason: str, at: tuple[str | int, ...] = (), *,
+                 whole: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.at = at
+        self.whole = whole
+        """The problem is the value as a whole (too deep): ``at`` stays empty."""
 
     def detail(self, value: Any) -> dict[str, Any]:
         """The problem as one error in the form of pydantic's ``ValidationError.errors()``."""
@@ -157,11 +160,18 @@ def check_any(value: Any) -> None:
         raise problem
 
 
-def _find(value: Any) -> NotJSON | None:
+MAX_DEPTH = 200
+"""Deepest nesting of lists and objects a value may have (pydantic's encoder stops at 254)."""
+
+
+def _find(value: Any, depth: int = 0) -> NotJSON | None:
     """The first part of ``value`` that JSON cannot carry, or ``None``.
 
     The path to it is built only once one is found, as the recursion unwinds.
     """
+    if depth > MAX_DEPTH:
+        return NotJSON(f"it is nested more than {MAX_DEPTH} levels deep; flatten it",
+                       whole=True)
     kind = type(value)
     if kind is str:
         return None if value.isascii() else _text_problem(value)
@@ -179,9 +189,10 @@ def _find(value: Any) -> NotJSON | None:
             if (kind is str and item.isascii()) or kind is int or item is None or kind is bool or (
                     kind is float and isfinite(item)):
                 continue
-            found = _find(item)
+            found = _find(item, depth + 1)
             if found is not None:
-                found.at = (key if isinstance(key, (str, int)) else str(key), *found.at)
+                if not found.whole:
+                    found.at = (key if isinstance(key, (str, int)) else str(key), *found.at)
                 return found
         return None
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -190,9 +201,9 @@ def _find(value: Any) -> NotJSON | None:
             if (kind is str and item.isascii()) or kind is int or item is None or kind is bool or (
                     kind is float and isfinite(item)):
                 continue
-            found = _find(item)
+            found = _find(item, depth + 1)
             if found is not None:
-                if not isinstance(value, (set, frozenset)):  # a set's order means nothing
+                if not found.whole and not isinstance(value, (set, frozenset)):  # no set order
                     found.at = (i, *found.at)
                 return found
         return None
@@ -208,7 +219,7 @@ def _find(value: Any) -> NotJSON | None:
         return NotJSON(f"a key {surrogate(exc.object) or 'is not valid Unicode'}")
     except (pydantic_core.PydanticSerializationError, UnicodeError, ValueError) as exc:
         return NotJSON(no_json_form(value, exc))
-    return _find(data)
+    return _find(data, depth)
 
 
 def _text_problem(text: str) -> NotJSON | None:

@@ -74,7 +74,7 @@ def test_a_model_that_hides_nan_from_pydantics_json_is_refused() -> None:
 def test_a_container_inside_itself_has_no_json_form() -> None:
     loop: list[Any] = []
     loop.append(loop)
-    with pytest.raises(travel.NotJSON, match="contains itself"):
+    with pytest.raises(travel.NotJSON, match="nested more than 200 levels deep"):
         travel.check_any(loop)
 
 
@@ -99,3 +99,16 @@ def test_no_json_form_names_the_type_and_the_fix() -> None:
     assert reason.startswith("a object has no JSON form (line one")
     assert "line two" not in reason
     assert reason.endswith("or keep it in a backend var (_name)")
+
+
+def test_a_value_nested_deeper_than_json_encoders_go_is_refused_as_a_whole() -> None:
+    deep: Any = 0
+    for _ in range(400):  # pydantic's encoder stops at 254 levels
+        deep = [deep]
+    with pytest.raises(travel.NotJSON, match="nested more than 200 levels deep") as info:
+        travel.check_any({"k": deep})
+    assert info.value.at == ()  # no 200-step location in the message
+    shallow: Any = 0
+    for _ in range(150):
+        shallow = [shallow]
+    travel.check_any({"k": shallow})

@@ -19,6 +19,7 @@ how the runtime knows the proxies anywidget hands each ``initialize`` and ``rend
 from __future__ import annotations
 
 import functools
+import logging
 import pathlib
 import uuid
 from collections.abc import Callable
@@ -30,9 +31,12 @@ from ipywidgets.widgets.widget import JUPYTER_WIDGETS_ECHO  # type: ignore[impor
 
 from ..spec import view_source
 from ..state import State
+from ..travel import NotJSON, check_any
 
 __all__ = ["STATIC", "RuntimeWidget", "StateWidget", "is_open", "runtime_source", "trait_name",
            "view_source", "widget_class"]
+
+log = logging.getLogger("nbstate.jupyter")
 
 STATIC = pathlib.Path(__file__).parent.parent / "static"
 
@@ -107,9 +111,16 @@ class StateWidget(anywidget.AnyWidget):
         """An ipywidgets ``update`` from a frontend (Jupyter widget message spec): echoed as
         ipywidgets does, then handed to the host as sets of base vars instead of written into
         the traits; nothing a client sends changes a trait unvalidated."""
-        echo = {k: v for k, v in sync_data.items() if k in self.keys}
-        if echo and JUPYTER_WIDGETS_ECHO:  # the frontend holds back later updates until then
-            self._send({"method": "echo_update", "state": echo, "buffer_paths": []})
+        # the frontend holds back later updates of a key until its echo arrives; a value JSON
+        # cannot carry (a lone surrogate) is echoed as the kernel's value, which the sender
+        # ignores as its own echo and any other frontend takes as the current value
+        echo = {k: v if _travels(v) else getattr(self, k)
+                for k, v in sync_data.items() if k in self.keys}
+        if echo and JUPYTER_WIDGETS_ECHO:
+            try:
+                self._send({"method": "echo_update", "state": echo, "buffer_paths": []})
+            except Exception:  # never lose the writes themselves
+                log.exception("nbstate: could not echo an update of %s", sorted(echo))
         if self._nb_client_write is not None:
             self._nb_client_write(self, dict(sync_data))
 
@@ -159,3 +170,11 @@ def widget_class(cls: type[State]) -> type[StateWidget]:
         namespace["_css"] = css
     made = _widget_classes[cls] = type(f"{cls.__name__}Widget", (StateWidget,), namespace)
     return made
+
+
+def _travels(value: Any) -> bool:
+    try:
+        check_any(value)
+    except NotJSON:
+        return False
+    return True

@@ -274,3 +274,18 @@ def test_a_closed_comm_gets_a_new_model_with_its_substates() -> None:
     shelf = host.widgets["host_basket.host_shelf"]
     assert shelf is not old["host_basket.host_shelf"]
     assert new._nb_children == [f"IPY_MODEL_{shelf.model_id}"]
+
+
+async def test_an_update_with_a_lone_surrogate_is_refused_and_the_rest_applied() -> None:
+    host, sent = _host()
+    widget = host.widgets["host_basket"]
+    frames: list[Any] = []
+    widget._send = lambda msg, buffers=None: frames.append(msg)  # type: ignore[method-assign]
+    widget.set_state({"fruits": ["\ud800"], "note": "ripe"})
+    echo = frames[0]
+    assert echo["method"] == "echo_update"
+    assert echo["state"] == {"fruits": [], "note": "ripe"}  # the kernel's value, not the bad one
+    await _settled(sent["host_basket"], 1)
+    assert sent["host_basket"][-1]["error"]["type"] == "VarTypeError"
+    assert host.session.snapshot()["host_basket"]["note"] == "ripe"
+    assert host.session.snapshot()["host_basket"]["fruits"] == []
