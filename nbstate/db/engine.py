@@ -144,19 +144,23 @@ def _dispose_at_exit() -> None:
     _engines.clear()
     _retired.clear()
     for made, loop in everything:
-        if loop is None or loop.is_closed():  # asyncio.run has ended: close on a loop of our own
+        owned = loop is None or loop.is_closed()
+        if owned and made.dialect.driver != "aiosqlite":
+            # asyncpg's connections belong to the loop that has ended: none can close cleanly,
+            # and the process's exit closes their sockets
+            made.sync_engine.dispose(close=False)
+            continue
+        if owned:  # asyncio.run has ended; aiosqlite's threads close from a loop of our own
             loop = asyncio.new_event_loop()
-            owned = True
-        else:
-            owned = False
+        assert loop is not None
         try:
             if not loop.is_running():
                 loop.run_until_complete(asyncio.wait_for(made.dispose(), 10))
                 continue
-        except Exception:  # a connection tied to a closed loop (asyncpg) cannot close: dropped
+        except Exception:  # a connection that cannot close cleanly at exit is dropped
             pass
         finally:
             if owned:
                 loop.close()
-        made.sync_engine.dispose(close=False)  # drop the pool; its connections go with it
+        made.sync_engine.dispose(close=False)
     gc.collect()
