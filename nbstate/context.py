@@ -90,7 +90,6 @@ class StatePort(Protocol):
     _nb_path: str
     _nb_values: dict[str, Any]
     _nb_computed: dict[str, Any]
-    _nb_roots: dict[str, Any]
 
     @property
     def _nb_session(self) -> SessionPort: ...

@@ -45,6 +45,9 @@ class Dispatcher:
         flush_or_rollback: flush; on failure undo the changes since a log position and re-raise.
     """
 
+    __slots__ = ("_background", "_flush_or_rollback", "_lock", "_log_size", "_runner",
+                 "_state_at")
+
     def __init__(self, runner: Runner, state_at: Callable[[str], State], lock: SessionLock,
                  log_size: Callable[[], int],
                  flush_or_rollback: Callable[[int], None]) -> None:

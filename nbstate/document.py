@@ -15,6 +15,12 @@ its clients may come back at any time. What it keeps is bounded by bytes, not by
 :data:`DEFAULT_HISTORY_BYTES` (1 MiB) of compact JSON per session unless configured, oldest
 deltas dropped first. A client further behind, or behind a delta larger than the bound, gets a
 snapshot.
+
+Shared entries: a state's entry in a new session's document is usually its class's defaults,
+the same JSON in every session of the process (the WebSocket adapter serves many). The first
+such entry is kept and handed to every later session whose entry is the same JSON, and a
+session copies it the first time a delta changes something in it (copy on write), so an idle
+session holds no copy of its own.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import collections
 import json
 from typing import Any
 
-from .jsondiff import MERGE, SPLICE, expand
+from .jsondiff import MERGE, SPLICE, expand, same
 from .patch import apply_patch_in_place, parse_pointer
 from .protocol import Delta, copy_json
 
@@ -135,19 +141,35 @@ class SessionDocument:
 
     def _apply(self, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = ops
+        data = self.data
         for i, op in enumerate(ops):
             kind = op["op"]
+            path = op["path"]
+            state, _, below = path[1:].partition("/")  # a state path holds no "/" nor "~"
+            if below:
+                entry = data.get(state)
+                if entry is not None and id(entry) in _SHARED_IDS:
+                    data[state] = copy_json(entry)  # copy on write
+            elif kind != "remove" and isinstance(op.get("value"), dict):
+                data[state] = _shared_entry(state, op["value"])
+                continue
             if kind in (SPLICE, MERGE):
                 if out is ops:
                     out = ops[:i]
-                out.extend(expand(self._at(op["path"]), op))
+                out.extend(expand(self._at(path), op))
                 continue
-            path = op["path"]
-            if "~" in path or not _apply_plain(self.data, kind, path, op):
-                self.data = apply_patch_in_place(self.data, [op])
+            if "~" in path or kind not in ("add", "replace", "remove") or not _apply_plain(
+                    data, kind, path, op):
+                self._own_all()  # the general applier may touch any state's entry
+                self.data = data = apply_patch_in_place(data, [op])
             if out is not ops:
                 out.append(op)
         return out
+
+    def _own_all(self) -> None:
+        for state, entry in self.data.items():
+            if id(entry) in _SHARED_IDS:
+                self.data[state] = copy_json(entry)
 
     def _at(self, path: str) -> Any:
         node: Any = self.data
@@ -171,6 +193,26 @@ class SessionDocument:
     def deltas_since(self, revision: int) -> list[Delta] | None:
         """The deltas after ``revision`` if still held, else ``None`` (send a snapshot)."""
         return self.history.since(revision, self.revision)
+
+
+_DEFAULTS: dict[str, dict[str, Any]] = {}
+"""The first entry each state path had in a document of this process, shared with every later
+document whose entry for that path is the same JSON (see the module docstring)."""
+_SHARED_IDS: set[int] = {id(entry) for entry in _DEFAULTS.values()}
+
+
+def _shared_entry(state: str, value: dict[str, Any]) -> dict[str, Any]:
+    """The entry a document takes for ``state`` from an op's ``value``: the shared one if it
+    is the same JSON, else a copy of its own. The shared entries live as long as the process,
+    so their ids in :data:`_SHARED_IDS` never name another object."""
+    shared = _DEFAULTS.get(state)
+    if shared is not None and same(shared, value):
+        return shared
+    entry: dict[str, Any] = copy_json(value)
+    if shared is None:
+        _DEFAULTS[state] = entry
+        _SHARED_IDS.add(id(entry))
+    return entry
 
 
 def _apply_plain(doc: Any, kind: str, path: str, op: dict[str, Any]) -> bool:

@@ -8,8 +8,7 @@ the values that still validate (:mod:`nbstate.migrate`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from .context import StatePort
 from .errors import UnknownStateError
@@ -18,7 +17,7 @@ from .protocol import encode, pointer
 from .recompute import ComputedVars
 from .state import State, classes, resolve_dep
 
-__all__ = ["StateInstances", "encode_state"]
+__all__ = ["InstancesOwner", "StateInstances", "encode_state"]
 
 
 def encode_state(state: StatePort) -> dict[str, Any]:
@@ -31,24 +30,34 @@ def encode_state(state: StatePort) -> dict[str, Any]:
     return doc
 
 
+class InstancesOwner(Protocol):
+    """What the instances ask of their session (one object, not three callables: a session
+    holds them for its life, so what each one keeps counts)."""
+
+    def _make(self, cls: type[State]) -> State:
+        """A new instance of ``cls`` for this session."""
+
+    def _publish(self, ops: list[dict[str, Any]]) -> Any:
+        """Commit ``ops`` to the session document and tell the listeners."""
+
+    def _flush_pending(self) -> None:
+        """Flush the log if it holds changes (before a redefinition)."""
+
+
 class StateInstances:
     """The session-scoped singletons of a session's state classes, by path.
 
     Args:
-        make: makes a new instance of a state class for this session.
+        owner: the session (see :class:`InstancesOwner`).
         computed: the session's computed vars (new states are added to it).
-        publish: commits ops to the session document and tells the listeners.
-        flush_pending: flushes the log if it holds changes (before a redefinition).
     """
 
-    def __init__(self, make: Callable[[type[State]], State], computed: ComputedVars,
-                 publish: Callable[[list[dict[str, Any]]], Any],
-                 flush_pending: Callable[[], None]) -> None:
+    __slots__ = ("__weakref__", "_computed", "_owner", "by_path")
+
+    def __init__(self, owner: InstancesOwner, computed: ComputedVars) -> None:
         self.by_path: dict[str, State] = {}
-        self._make_one = make
+        self._owner = owner
         self._computed = computed
-        self._publish = publish
-        self._flush_pending = flush_pending
 
     def is_current(self, state: StatePort) -> bool:
         return self.by_path.get(state._nb_path) is state
@@ -86,7 +95,7 @@ class StateInstances:
         if state is not None:
             # the replaced instance's pending changes go out before its values are carried
             # over, or they would reach the new document twice
-            self._flush_pending()
+            self._owner._flush_pending()
         chain = [c for c in reversed(cls.__mro__) if isinstance(c, type) and issubclass(c, State)
                  and c.__nbstate_path__ and classes.get(c.__nbstate_path__) is c]
         ops: list[dict[str, Any]] = []
@@ -97,7 +106,7 @@ class StateInstances:
             if sub_path.startswith(path + ".") and sub_path not in self.by_path:
                 self._make(sub, ops, problems)
         report(problems, f"{cls.__qualname__} was redefined and some values do not fit")
-        self._publish(ops)
+        self._owner._publish(ops)
         return self.by_path[path]
 
     def _make(self, cls: type[State], ops: list[dict[str, Any]], problems: list[str]) -> None:
@@ -109,7 +118,7 @@ class StateInstances:
             parent = classes.get(path.rpartition(".")[0])
             if parent is not None:
                 self._make(parent, ops, problems)
-        state = self._make_one(cls)
+        state = self._owner._make(cls)
         self._computed.add(state, resolve_dep)
         if old is not None:
             self._computed.forget(old)

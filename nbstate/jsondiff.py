@@ -85,12 +85,18 @@ def same(a: Any, b: Any) -> bool:
 
 def _prefix(a: list[Any], b: list[Any], start: int, stop: int) -> int:
     """The first index in ``start..stop`` where ``a`` and ``b`` differ as JSON (``stop`` if
-    none). Items that are the same object are skipped at C speed."""
-    others = compress(count(start), map(is_not, islice(a, start, stop), islice(b, start, stop)))
-    for i in others:
-        if not same(a[i], b[i]):
-            return i
-    return stop
+    none)."""
+    return start + _run(a, start, b, start, stop - start)
+
+
+def _run(a: list[Any], i: int, b: list[Any], j: int, most: int) -> int:
+    """How many items ``a[i:]`` and ``b[j:]`` share as JSON from their starts, at most ``most``.
+    Items that are the same object are skipped at C speed."""
+    others = compress(count(), map(is_not, islice(a, i, i + most), islice(b, j, j + most)))
+    for t in others:
+        if not same(a[i + t], b[j + t]):
+            return t
+    return most
 
 
 def _suffix(a: list[Any], b: list[Any], most: int) -> int:
@@ -182,8 +188,8 @@ def _merge(target: dict[str, Any], path: str, values: dict[str, Any]) -> list[di
         for key, value in values.items():
             target[key] = copy_json(value)
         return [{"op": "replace", "path": path, "value": copy_json(target)}]
-    ops = [{"op": "replace" if key in target else "add",
-            "path": f"{path}/{escape_token(key)}", "value": value}
+    # `add` sets a member whether or not it exists (RFC 6902 §4.1), and is shorter
+    ops = [{"op": "add", "path": f"{path}/{escape_token(key)}", "value": value}
            for key, value in values.items()]
     for key, value in values.items():
         target[key] = copy_json(value)
@@ -233,18 +239,52 @@ def _diff_into(old: Any, new: Any, path: str, ops: list[dict[str, Any]]) -> None
             else:
                 ops.append({"op": "add", "path": at, "value": new[key]})
     else:
-        n, k = len(old), len(new)
-        p = _prefix(old, new, 0, min(n, k))
-        s = _suffix(old, new, min(n, k) - p)
-        m, j = n - s - p, k - s - p  # the middle: m old items become j new ones
-        if m + j > k // 2 + 4:
-            ops.append({"op": "replace", "path": path, "value": new})
-            return
-        for i in range(min(m, j)):
-            if not same(old[p + i], new[p + i]):
-                _diff_into(old[p + i], new[p + i], f"{path}/{p + i}", ops)
-        if j > m:
-            ops.extend({"op": "add", "path": f"{path}/{'-' if s == 0 else p + i}",
-                        "value": new[p + i]} for i in range(m, j))
-        else:
-            ops.extend({"op": "remove", "path": f"{path}/{p + j}"} for _ in range(m - j))
+        _diff_list(old, new, path, ops)
+
+
+_SHIFTS = 4
+"""How many items a diff looks for, removed or inserted at the front of a changed span: a
+sliding window drops one at the front and gains one at the end."""
+
+
+def _diff_list(old: list[Any], new: list[Any], path: str, ops: list[dict[str, Any]]) -> None:
+    n, k = len(old), len(new)
+    p = _prefix(old, new, 0, min(n, k))
+    s = _suffix(old, new, min(n, k) - p)
+    m, j = n - s - p, k - s - p  # the span that changed: m old items became j new ones
+    # the best alignment of the span: `shift` items removed (> 0) or inserted (< 0) at its
+    # front, after which `run` items are the same
+    shift = run = 0
+    if min(m, j) > 1:
+        for d in range(1, _SHIFTS + 1):
+            if d < m:
+                got = _run(old, p + d, new, p, min(m - d, j))
+                if got > run:
+                    shift, run = d, got
+            if d < j:
+                got = _run(old, p, new, p + d, min(m, j - d))
+                if got > run:
+                    shift, run = -d, got
+    if abs(shift) + max(m - max(shift, 0) - run, j - max(-shift, 0) - run) >= max(m, j):
+        shift = run = 0  # aligning saves nothing: pair the span's items by position
+    if abs(shift) + max(m, j) - run > k // 2 + 4:
+        ops.append({"op": "replace", "path": path, "value": new})  # mostly rewritten
+        return
+    if shift > 0:
+        ops.extend({"op": "remove", "path": f"{path}/{p}"} for _ in range(shift))
+        at, m, j = p + run, m - shift - run, j - run
+    elif shift < 0:
+        ops.extend({"op": "add", "path": f"{path}/{p + i}", "value": new[p + i]}
+                   for i in range(-shift))
+        at, m, j = p - shift + run, m - run, j + shift - run
+    else:
+        at = p
+    # what is left: m old items from old[at + shift] become j new ones from new[at], at `at`
+    for i in range(min(m, j)):
+        if not same(old[at + shift + i], new[at + i]):
+            _diff_into(old[at + shift + i], new[at + i], f"{path}/{at + i}", ops)
+    if j > m:
+        ops.extend({"op": "add", "path": f"{path}/{'-' if s == 0 else at + i}",
+                    "value": new[at + i]} for i in range(m, j))
+    else:
+        ops.extend({"op": "remove", "path": f"{path}/{at + j}"} for _ in range(m - j))

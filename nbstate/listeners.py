@@ -46,6 +46,8 @@ class Listener(Protocol):
 class Listeners:
     """The listeners of one session, each told of every delta and kept apart from the others."""
 
+    __slots__ = ("_all",)
+
     def __init__(self) -> None:
         self._all: list[Listener] = []
 

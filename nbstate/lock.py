@@ -20,6 +20,8 @@ __all__ = ["SessionLock"]
 class SessionLock:
     """The lock that serialises a session's handlers."""
 
+    __slots__ = ("_lock", "_loop")
+
     def __init__(self) -> None:
         self._lock: asyncio.Lock | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

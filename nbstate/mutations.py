@@ -21,7 +21,7 @@ from .errors import BackgroundMutationError, UnknownStateError
 from .plain import same_value
 from .protocol import encode, pointer
 from .recompute import Dependencies
-from .tracking import attach, detach, retire
+from .tracking import _link_of, attach, detach, retire
 
 __all__ = ["Mutations", "VarRoot", "var_pointer"]
 
@@ -31,8 +31,8 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 class VarRoot:
     """Where a var's tracked value hangs: reports its changes to the session's log.
 
-    Made on first need (:meth:`Mutations.root`): a var that only ever holds strings, numbers,
-    bools or ``None`` has none.
+    Made when a var takes a tracked value (:meth:`Mutations.root`), and reached from that value's
+    link: a var that holds strings, numbers, bools or ``None`` has none.
     """
 
     __slots__ = ("mutations", "state", "var")
@@ -87,6 +87,8 @@ class Mutations:
         free_change: called after a change made outside any handler.
     """
 
+    __slots__ = ("_deps", "_free_change", "_states", "log")
+
     def __init__(self, deps: Dependencies, states: Mapping[str, StatePort],
                  free_change: Callable[[], None]) -> None:
         self.log = ChangeLog()
@@ -98,11 +100,8 @@ class Mutations:
         return len(self.log)
 
     def root(self, state: StatePort, var: Any) -> VarRoot:
-        """The root of ``var`` of ``state`` (made on first use, then kept by the state)."""
-        root: VarRoot | None = state._nb_roots.get(var.name)
-        if root is None:
-            root = state._nb_roots[var.name] = VarRoot(self, state, var)
-        return root
+        """A root for a tracked value ``var`` of ``state`` is to hold."""
+        return VarRoot(self, state, var)
 
     def check(self, state: StatePort, name: str) -> None:
         """Raise if ``state.<name>`` may not change now.
@@ -141,17 +140,17 @@ class Mutations:
         if old is value or _equal(old, value):
             return
         scalar = type(value) in _SCALARS
-        root = state._nb_roots.get(name) if scalar else self.root(state, var)
-        new = value if scalar else var.wrap(value, root)
+        new = value if scalar else var.wrap(value, VarRoot(self, state, var))
         # encoded before the change: a value with no JSON form raises with nothing changed
         op = ({"op": "replace", "path": var_pointer(var.key),
                "value": new if scalar else encode(new)} if var.synced else None)
         values[name] = new
+        root = None if type(old) in _SCALARS else _link_of(old)[0]  # where `old` hangs
 
         def undo() -> None:
             values[name] = old
             detach(new)
-            if root is not None:  # else both are scalars: nothing to link
+            if root is not None:
                 attach(old, root, name)
 
         key = var.key

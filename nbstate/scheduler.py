@@ -11,12 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from . import context
 
-__all__ = ["FlushScheduler"]
+__all__ = ["FlushOwner", "FlushScheduler"]
+
+
+class FlushOwner(Protocol):
+    """What the scheduler asks of its session (one object, not three callables: a session
+    holds one scheduler for its life, so what each one keeps counts)."""
+
+    def flush(self, upto: int | None = None) -> Any:
+        """Flush the first ``upto`` log entries (all when ``None``)."""
+
+    def _log_size(self) -> int:
+        """How many entries the log holds now."""
+
+    def _busy(self) -> bool:
+        """Whether a handler holds the session lock (its own flush carries the changes)."""
 
 
 class FlushScheduler:
@@ -24,19 +37,16 @@ class FlushScheduler:
 
     Args:
         interval: seconds; flush points closer together than this are merged.
-        flush: flushes the first ``upto`` log entries (all when ``None``).
-        log_size: how many entries the log holds now.
-        busy: whether a handler holds the session lock (its own flush carries the changes).
+        owner: the session it schedules flushes for.
     """
 
-    def __init__(self, interval: float, flush: Callable[[int | None], Any],
-                 log_size: Callable[[], int], busy: Callable[[], bool]) -> None:
+    __slots__ = ("_free", "_last", "_owner", "_timer", "cut", "interval")
+
+    def __init__(self, interval: float, owner: FlushOwner) -> None:
         self.interval = interval
         self.cut: int | None = None
         """Log position of a yield whose flush was deferred, or ``None``."""
-        self._flush = flush
-        self._log_size = log_size
-        self._busy = busy
+        self._owner = owner
         self._timer: asyncio.TimerHandle | None = None
         self._free: asyncio.Handle | None = None
         self._last = 0.0
@@ -68,15 +78,15 @@ class FlushScheduler:
     def flush_if_idle(self, *args: object) -> None:
         """Flush unless running code holds the session lock (its own flush will carry the
         changes). Takes and ignores any arguments, so it can be an IPython event callback."""
-        if context.mode.get() is None and not self._busy():
-            self._flush(None)
+        if context.mode.get() is None and not self._owner._busy():
+            self._owner.flush(None)
 
     def yield_point(self) -> None:
         """A handler yielded: flush if the last flush is old enough, else flush soon."""
         if time.monotonic() - self._last >= self.interval:
-            self._flush(None)
+            self._owner.flush(None)
             return
-        self.cut = self._log_size()
+        self.cut = self._owner._log_size()
         if self._timer is None:
             loop = asyncio.get_running_loop()
             delay = self.interval - (time.monotonic() - self._last)
@@ -85,4 +95,4 @@ class FlushScheduler:
     def _deferred(self) -> None:
         self._timer = None
         if self.cut is not None:
-            self._flush(self.cut)
+            self._owner.flush(self.cut)

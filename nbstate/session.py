@@ -61,16 +61,12 @@ class Session:
         self.listeners = Listeners()
         self.computed = ComputedVars()
         self.lock = SessionLock()
-        self.scheduler = FlushScheduler(flush_interval, self.flush, self._log_size,
-                                        self.lock.locked)
-        self.instances = StateInstances(self._make, self.computed, self._publish,
-                                        self._flush_pending)
+        self.scheduler = FlushScheduler(flush_interval, self)
+        self.instances = StateInstances(self, self.computed)
         self.computed.deps.states = self.instances.by_path
         self.mutations = Mutations(self.computed.deps, self.instances.by_path,
                                    self.scheduler.free_change)
-        self.dispatcher = Dispatcher(self, self.instances.at, self.lock, self._log_size,
-                                     self.flush_or_rollback)
-        self._is_current = self.instances.is_current
+        self._dispatcher: Dispatcher | None = None  # made on the first event: most sessions idle
         self.assign: Callable[[Any, Any, Any], None] = self.mutations.assign
         """``state.<var> = value`` (the hot path of every assignment, one call deep)."""
         classes.on_redefinition(self.instances)
@@ -80,6 +76,17 @@ class Session:
 
     def _log_size(self) -> int:
         return len(self.mutations)
+
+    def _busy(self) -> bool:
+        return self.lock.locked()
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        """Runs events and client var sets (made on first use)."""
+        if self._dispatcher is None:
+            self._dispatcher = Dispatcher(self, self.instances.at, self.lock, self._log_size,
+                                          self.flush_or_rollback)
+        return self._dispatcher
 
     # ----------------------------------------------------------------- settings and state
 
@@ -142,7 +149,7 @@ class Session:
             ComputedVarError: a computed var that had to be recomputed raised (or returned what
                 JSON cannot carry); nothing was taken from the log.
         """
-        computed_ops = self.computed.ops(self.document, self._is_current)
+        computed_ops = self.computed.ops(self.document, self.instances.is_current)
         entries = self.mutations.log.take(upto)
         self.scheduler.flushed(upto)
         ops = compact(entries)

@@ -129,7 +129,6 @@ class State:
     _nb_path: str
     _nb_values: dict[str, Any]
     _nb_computed: dict[str, Any]
-    _nb_roots: dict[str, Any]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -142,7 +141,6 @@ class State:
         set_(self, "_nb_path", type(self).__nbstate_path__)
         set_(self, "_nb_values", {})
         set_(self, "_nb_computed", {})
-        set_(self, "_nb_roots", {})
         for var in type(self).__nbstate_vars__.values():
             value = var.initial(self._nb_path)
             # a root (where tracked values hang) only for a var that holds one

@@ -239,7 +239,7 @@ class BackendVar(BaseVar[T]):
     synced = False
 
 
-@dataclasses.dataclass(eq=False)
+@dataclasses.dataclass(eq=False, slots=True)  # one per computed var per session
 class _Cached:
     value: Any = None
     stale: bool = True

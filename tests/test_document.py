@@ -145,3 +145,34 @@ def test_a_splice_is_sent_in_its_smaller_form(before: list[Any], op: dict[str, A
     assert delta["ops"] == sent
     assert doc.data["todo"]["items"] == after
     assert apply_patch({"todo": {"items": before, "n": 0}}, sent)["todo"]["items"] == after
+
+
+def _entry(name: str) -> dict[str, Any]:
+    return {"items": ["a", {"k": [1]}], "n": 0, "name": name}
+
+
+def test_documents_share_an_entry_that_is_the_same_json_until_one_changes_it() -> None:
+    one, two, three = SessionDocument(), SessionDocument(), SessionDocument()
+    for doc in (one, two):
+        doc.commit([{"op": "add", "path": "/doc_shared", "value": _entry("x")}])
+    three.commit([{"op": "add", "path": "/doc_shared", "value": _entry("other")}])
+    assert one.data["doc_shared"] is two.data["doc_shared"]  # one copy for both
+    assert three.data["doc_shared"] is not one.data["doc_shared"]  # not the same JSON
+    one.commit([{"op": "add", "path": "/doc_shared/items/1/k/-", "value": 2}])
+    assert one.data["doc_shared"]["items"][1]["k"] == [1, 2]
+    assert two.data["doc_shared"] == _entry("x")  # copied on write: the other is untouched
+    two.commit([{"op": "move", "from": "/doc_shared/n", "path": "/doc_shared/m"}])
+    assert "m" in two.data["doc_shared"]  # the general applier copies on write too
+    fresh = SessionDocument()
+    fresh.commit([{"op": "add", "path": "/doc_shared", "value": _entry("x")}])
+    assert fresh.data["doc_shared"] == _entry("x")  # the shared entry never changed
+
+
+def test_a_splice_into_a_shared_entry_copies_it_first() -> None:
+    one, two = SessionDocument(), SessionDocument()
+    for doc in (one, two):
+        doc.commit([{"op": "add", "path": "/doc_spliced", "value": {"v": [1, 2, 3]}}])
+    one.commit([{"op": SPLICE, "path": "/doc_spliced/v", "at": 3, "remove": 0,
+                 "value": [4], "scalars": True}])
+    assert one.data["doc_spliced"]["v"] == [1, 2, 3, 4]
+    assert two.data["doc_spliced"]["v"] == [1, 2, 3]

@@ -13,12 +13,17 @@ class Fake:
         self.flushes: list[int | None] = []
         self.size = 0
         self.busy = False
-        self.scheduler = FlushScheduler(interval, self.flush, lambda: self.size,
-                                        lambda: self.busy)
+        self.scheduler = FlushScheduler(interval, self)
 
-    def flush(self, upto: int | None) -> None:
+    def flush(self, upto: int | None = None) -> None:
         self.flushes.append(upto)
         self.scheduler.flushed(upto)
+
+    def _log_size(self) -> int:
+        return self.size
+
+    def _busy(self) -> bool:
+        return self.busy
 
 
 async def test_a_yield_flushes_when_due_and_defers_to_a_cut_otherwise() -> None:

@@ -461,3 +461,18 @@ def test_the_current_session_is_bound_per_context() -> None:
     assert visitors["one"].get_state(SeGuard).n == 5
     assert visitors["two"].get_state(SeGuard).n == 7
     assert current_session() not in visitors.values()  # this context binds neither
+
+
+async def test_an_idle_session_keeps_little_of_its_own() -> None:
+    one, two = ns.Session(), ns.Session()
+    for session in (one, two):
+        session.get_state(SeNotes)
+        session.flush()
+    assert one._dispatcher is None  # made on the first event
+    assert not one.history.kept
+    assert one.document.data["se_notes"] is two.document.data["se_notes"]  # shared until changed
+    assert one.computed.deps.graph is two.computed.deps.graph
+    await one.dispatch("se_notes.add", {"text": "x"})
+    assert one._dispatcher is not None
+    assert one.document.data["se_notes"] is not two.document.data["se_notes"]
+    assert two.snapshot()["se_notes"]["items"] == []

@@ -342,7 +342,7 @@ def bench_bulk_extend(runs: int = 5) -> None:
     theirs_bytes = len(rx_json(delta, separators=(",", ":")))
     report(f"items.extend({BULK:,} new items) + flush → JSON text (vs Reflex)", min(ours) * 1e3,
            min(theirs) * 1e3, "ms", "≤ 1×", min(ours) <= min(theirs))
-    report(f"delta bytes of that extend (vs Reflex)", ours_bytes, theirs_bytes, "B", "≤ 1.05×",
+    report("delta bytes of that extend (vs Reflex)", ours_bytes, theirs_bytes, "B", "≤ 1.05×",
            ours_bytes <= 1.05 * theirs_bytes)
 
 
