@@ -3,6 +3,9 @@
 Hypothesis draws random nested values for three vars (typed ``Any``, ``list[Any]`` and
 ``dict[str, Any]``) and random handlers that mutate them in place at any depth, reassign them,
 yield between mutations (``flush_interval=0``: each yield is a flush) and sometimes raise. The
+mutations include bulk changes of long lists and dicts (sent one op per item or as the whole
+value, whichever is smaller), inserts before nodes that are then changed, and computed vars
+whose values are diffed (a filter, a sliding window, a deep copy). The
 same mutations run on a plain-Python model of the vars, which is what the session document must
 hold after every flush: compared as JSON with sorted keys, so ``True`` is not ``1``.
 
@@ -66,9 +69,10 @@ VARS = ("value", "items", "mapping")
 
 LIST_OPS = ("append", "insert", "pop", "pop_last", "setitem", "delitem", "slice_set",
             "slice_del", "step_del", "extend", "extend_self", "iadd", "imul", "sort", "reverse",
-            "clear", "remove", "flip", "alias", "move", "pop_then_mutate")
+            "clear", "remove", "flip", "alias", "move", "pop_then_mutate", "extend_many",
+            "slice_small", "insert_edit", "swap_ends")
 DICT_OPS = ("set", "del", "update", "setdefault", "pop", "pop_default", "popitem", "clear",
-            "ior", "flip", "alias", "move", "pop_then_mutate")
+            "ior", "flip", "alias", "move", "pop_then_mutate", "update_many")
 WHOLE_OPS = ("assign", "assign_equal", "assign_flipped", "assign_from")
 
 # (var, target container, operation, i, j, key, value, yield after this step)
@@ -184,6 +188,21 @@ def mutate_list(root: Any, target: list[Any], op: str, i: int, j: int, value: An
         del target[::2]
     elif op == "extend":
         target.extend([value, i])
+    elif op == "extend_many":  # a long list: later bulk changes go out one op per item
+        target.extend([copy.deepcopy(value) for _ in range(j % 4 + 1)] + list(range(10)))
+    elif op == "slice_small":
+        at = i % (n + 1)
+        target[at:at + j % 3] = [value]
+    elif op == "insert_edit":
+        target.insert(0, value)
+        for child in list(target)[1:]:
+            if isinstance(child, list):
+                child.append(j)  # a node whose index the insert moved
+            elif isinstance(child, dict):
+                child["e"] = j
+    elif op == "swap_ends":
+        if n > 1:
+            target[0], target[-1] = target[-1], target[0]
     elif op == "extend_self":
         target.extend(fresh(target))
     elif op == "iadd":
@@ -237,6 +256,8 @@ def mutate_dict(root: Any, target: dict[str, Any], op: str, j: int, key: str, va
         target[key] = value
     elif op == "update":
         target.update({key: value, key + "u": j})
+    elif op == "update_many":
+        target.update({f"{key}{x}": copy.deepcopy(value) for x in range(j % 5 + 2)})
     elif op == "ior":
         target |= {key: value}
     elif op == "setdefault":
@@ -290,6 +311,8 @@ class Model:
         doc = {var: getattr(self.now, var) for var in VARS}
         doc["shape"] = shape_of(doc["items"], doc["mapping"])
         doc["echo"] = doc["value"]
+        doc["scalars"] = [v for v in doc["items"] if not isinstance(v, (list, dict))]
+        doc["window"] = doc["items"][-3:]
         return {PATH: copy.deepcopy(doc)}
 
 
@@ -328,6 +351,14 @@ class JsApplierTree(ns.State):
     @ns.computed
     def echo(self) -> Any:  # all of `value`, at any depth
         return copy.deepcopy(self.value)
+
+    @ns.computed
+    def scalars(self) -> list[Any]:  # a filter: items come and go anywhere
+        return [v for v in self.items if not isinstance(v, (list, dict))]
+
+    @ns.computed
+    def window(self) -> list[Any]:  # the last items: a sliding window
+        return copy.deepcopy(self.items[-3:])
 
     def sync(self) -> None:
         for s in Run.steps:

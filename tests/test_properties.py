@@ -1,5 +1,9 @@
 """Property tests: any sequence of mutations keeps the client, the session document and the
-Python values in agreement, and a failed handler leaves no trace."""
+Python values in agreement, and a failed handler leaves no trace.
+
+The mutations include bulk changes of long lists and dicts (sent one op per item or as the
+whole value, whichever is smaller), inserts before tracked nodes that are then changed (their
+indices found again), and computed vars whose values are diffed (filters, windows, copies)."""
 
 from __future__ import annotations
 
@@ -37,10 +41,12 @@ json_list = st.lists(leaf | depth1 | depth2, max_size=4)
 json_dict = st.dictionaries(keys, leaf | depth1 | depth2, max_size=4)
 
 VARS = ("value", "items", "mapping")
+COMPUTED = ("scalars", "window", "echo")
 LIST_OPS = ("append", "insert", "pop", "setitem", "delitem", "extend", "sort", "reverse",
-            "clear", "slice", "remove", "iadd", "pop and edit")
+            "clear", "slice", "remove", "iadd", "pop and edit", "extend many", "small slice",
+            "insert and edit", "nearly sort")
 DICT_OPS = ("set", "del", "update", "setdefault", "pop", "popitem", "clear", "ior",
-            "pop and edit")
+            "pop and edit", "update many")
 
 # (var, which container, which operation, index, key, value); one operation in ten
 # reassigns the whole var instead
@@ -59,6 +65,18 @@ class PrTree(ns.State):
     value: Any = None
     items: list[Any] = []
     mapping: dict[str, Any] = {}
+
+    @ns.computed
+    def scalars(self) -> list[Any]:  # a filter: items come and go anywhere
+        return [v for v in self.items if not isinstance(v, (list, dict))]
+
+    @ns.computed
+    def window(self) -> list[Any]:  # the last items: a sliding window
+        return copy.deepcopy(self.items[-3:])
+
+    @ns.computed
+    def echo(self) -> Any:  # all of `value` and `mapping`, diffed at any depth
+        return copy.deepcopy([self.value, self.mapping])
 
     def run(self):  # type: ignore[no-untyped-def]
         for step in _plan:
@@ -118,6 +136,19 @@ def apply_list(target: list[Any], op: str, index: int, value: Any) -> None:
         target.clear()
     elif op == "slice":
         target[index % (n + 1):] = [value]
+    elif op == "extend many":
+        target.extend([copy.deepcopy(value) for _ in range(index % 4 + 2)] + list(range(12)))
+    elif op == "small slice":
+        at = index % (n + 1)
+        target[at:at + index % 3] = [value]
+    elif op == "insert and edit":
+        target.insert(0, value)
+        for child in list(target):
+            if isinstance(child, (list, dict)):
+                edit_removed(child, index)  # a node whose index the insert moved
+    elif op == "nearly sort":
+        if n > 1:
+            target[0], target[-1] = target[-1], target[0]
     elif n == 0:
         target.append(value)
     elif op == "pop":
@@ -143,6 +174,8 @@ def apply_dict(target: dict[str, Any], op: str, key: str, value: Any) -> None:
         target |= {key: value}
     elif op == "setdefault":
         target.setdefault(key, value)
+    elif op == "update many":
+        target.update({f"{key}{x}": copy.deepcopy(value) for x in range(len(key) + 3)})
     elif op == "clear":
         target.clear()
     elif not existing:
@@ -203,9 +236,9 @@ class Checker:
 def check(client: StateClient) -> None:
     session = client.session
     snapshot = session.snapshot()
-    assert client.document == snapshot
+    assert as_json(client.document) == as_json(snapshot)  # True is not 1 here
     state = session.get_state(PrTree)
-    for var in VARS:
+    for var in (*VARS, *COMPUTED):
         assert as_json(snapshot["pr_tree"][var]) == as_json(encode(getattr(state, var))), var
 
 
