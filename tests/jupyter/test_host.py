@@ -280,7 +280,7 @@ async def test_an_update_with_a_lone_surrogate_is_refused_and_the_rest_applied()
     host, sent = _host()
     widget = host.widgets["host_basket"]
     frames: list[Any] = []
-    widget._send = lambda msg, buffers=None: frames.append(msg)  # type: ignore[method-assign]
+    widget._send = lambda msg, buffers=None: frames.append(msg)
     widget.set_state({"fruits": ["\ud800"], "note": "ripe"})
     echo = frames[0]
     assert echo["method"] == "echo_update"
