@@ -146,10 +146,19 @@ class SessionDocument:
             kind = op["op"]
             path = op["path"]
             state, _, below = path[1:].partition("/")  # a state path holds no "/" nor "~"
+            entry = None
             if below:
                 entry = data.get(state)
                 if entry is not None and id(entry) in _SHARED_IDS:
-                    data[state] = copy_json(entry)  # copy on write
+                    data[state] = entry = copy_json(entry)  # copy on write
+                whole_var = "/" not in below and "~" not in below
+                if whole_var and entry is not None and (
+                        kind == "add" or (kind == "replace" and below in entry)):
+                    value = op["value"]  # a whole var: the common case
+                    entry[below] = copy_json(value) if isinstance(value, (list, dict)) else value
+                    if out is not ops:
+                        out.append(op)
+                    continue
             elif kind != "remove" and isinstance(op.get("value"), dict):
                 data[state] = _shared_entry(state, op["value"])
                 continue
@@ -158,8 +167,7 @@ class SessionDocument:
                     out = ops[:i]
                 out.extend(expand(self._at(path), op))
                 continue
-            if "~" in path or kind not in ("add", "replace", "remove") or not _apply_plain(
-                    data, kind, path, op):
+            if entry is None or "~" in below or not _apply_plain(entry, kind, below, op):
                 self._own_all()  # the general applier may touch any state's entry
                 self.data = data = apply_patch_in_place(data, [op])
             if out is not ops:
@@ -215,18 +223,19 @@ def _shared_entry(state: str, value: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
-def _apply_plain(doc: Any, kind: str, path: str, op: dict[str, Any]) -> bool:
-    """Apply an ``add``, ``replace`` or ``remove`` whose path has no escapes, in place.
+def _apply_plain(entry: Any, kind: str, below: str, op: dict[str, Any]) -> bool:
+    """Apply an ``add``, ``replace`` or ``remove`` at ``below`` (a path with no escapes) in a
+    state's ``entry``, in place.
 
     Returns ``False``, having changed nothing, where the general applier must do it (another
     op, or one that does not apply: it then raises the proper error).
     """
     if kind not in ("add", "replace", "remove"):
         return False
-    tokens = path.split("/")
-    parent = doc
+    tokens = below.split("/")
+    parent = entry
     try:
-        for token in tokens[1:-1]:
+        for token in tokens[:-1]:
             parent = parent[int(token)] if type(parent) is list else parent[token]
     except (KeyError, IndexError, ValueError, TypeError):
         return False

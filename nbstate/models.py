@@ -88,25 +88,33 @@ def _tracked_class(cls: type, wrap: Wrap) -> type:
     """
     base_setattr = typing.cast(Callable[[Any, str, Any], None], cls.__setattr__)
     is_model = issubclass(cls, pydantic.BaseModel)
+    shapes: dict[str, Shape | None] = {}  # field shapes by name, as first asked for
 
     def __setattr__(self: Any, name: str, value: Any) -> None:
-        shape = field_shape(cls, name)
+        if name in shapes:
+            shape = shapes[name]
+        else:
+            shape = shapes[name] = field_shape(cls, name)
         if shape is None:
             base_setattr(self, name, value)
             return
         place = _locate(self)
-        value = wrap(validate_item(shape, value, self, name, place), shape, self, name)
-        old = self.__dict__.get(name, _MISSING)
-        if same_value(old, value):
+        value = validate_item(shape, value, self, name, place)
+        if type(value) not in SCALAR_TYPES:
+            value = wrap(value, shape, self, name)
+        fields = self.__dict__
+        old = fields.get(name, _MISSING)
+        if old is value or same_value(old, value):
             return
         base_setattr(self, name, value)
-        stored = self.__dict__.get(name, _MISSING)
+        fields = self.__dict__  # pydantic's validate_assignment puts in a new one
+        stored = fields.get(name, _MISSING)
         if stored is not value and stored is not _MISSING:
             # validate_assignment models store a validated copy: track that one instead
-            value = self.__dict__[name] = wrap(stored, shape, self, name)
+            value = fields[name] = wrap(stored, shape, self, name)
         entry = _emit("replace", (name,), value, functools.partial(_object_set, self, name, old),
                       place)
-        if old is not _MISSING:
+        if old is not _MISSING and type(old) not in SCALAR_TYPES:
             _retire(old, place, entry)
 
     def __eq__(self: Any, theirs: object) -> bool:

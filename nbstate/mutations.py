@@ -141,8 +141,9 @@ class Mutations:
             return
         scalar = type(value) in _SCALARS
         new = value if scalar else var.wrap(value, VarRoot(self, state, var))
+        key = var.key
         # encoded before the change: a value with no JSON form raises with nothing changed
-        op = ({"op": "replace", "path": var_pointer(var.key),
+        op = ({"op": "replace", "path": _POINTERS.get(key) or var_pointer(key),
                "value": new if scalar else encode(new)} if var.synced else None)
         values[name] = new
         root = None if type(old) in _SCALARS else _link_of(old)[0]  # where `old` hangs
@@ -153,10 +154,9 @@ class Mutations:
             if root is not None:
                 attach(old, root, name)
 
-        key = var.key
         entry = Entry(op, undo, key, True)
         self.log.entries.append(entry)
-        if type(old) not in _SCALARS and root is not None:
+        if root is not None:
             retire(old, root, entry)  # its later changes are undone with this one, not sent
         if key in self._deps.dependents:
             self._deps.invalidate(key)

@@ -172,8 +172,7 @@ class ComputedVars:
         if self._uncached is not None:
             self._uncached = [(s, v) for s, v in self._uncached if s is not state] or None
 
-    def ops(self, document: SessionDocument,
-            is_current: Callable[[StatePort], bool]) -> list[dict[str, Any]]:
+    def ops(self, document: SessionDocument) -> list[dict[str, Any]]:
         """``replace`` ops for every dirty or uncached computed var whose value changed.
 
         Raises:
@@ -189,7 +188,7 @@ class ComputedVars:
         seen: set[tuple[int, str]] = set()
         for state, var in todo:
             ident = (id(state), var.name)
-            if ident in seen or not is_current(state):
+            if ident in seen or not _current(self.deps.states, state):
                 continue
             seen.add(ident)
             doc = document.data.get(state._nb_path)
@@ -210,3 +209,9 @@ class ComputedVars:
                     ops.extend(diff(old, value, path))
         self.deps.dirty.clear()
         return ops
+
+
+def _current(states: Mapping[str, StatePort], state: StatePort) -> bool:
+    """Whether ``state`` is still its session's instance at its path (not one a class
+    redefinition replaced)."""
+    return states.get(state._nb_path) is state

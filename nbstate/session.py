@@ -149,7 +149,7 @@ class Session:
             ComputedVarError: a computed var that had to be recomputed raised (or returned what
                 JSON cannot carry); nothing was taken from the log.
         """
-        computed_ops = self.computed.ops(self.document, self.instances.is_current)
+        computed_ops = self.computed.ops(self.document)
         entries = self.mutations.log.take(upto)
         self.scheduler.flushed(upto)
         ops = compact(entries)

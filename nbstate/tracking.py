@@ -132,58 +132,83 @@ def _locate(node: Any, *, whole_values: bool = True) -> Place | None:
     stable = True
     whole: Any = None
     depth = 0  # how many of ``keys`` lie below ``whole``
-    if whole_values and _sent_whole(type(node)):
+    kinds = _KINDS
+    kind = kinds.get(type(node)) or _kind_of(type(node))
+    if whole_values and kind == _WHOLE:
         whole = node
     while True:
-        if isinstance(node, TrackedContainer):
+        if kind < _MODEL:
             parent, key = node._nb_parent, node._nb_key
         else:
-            parent, key = _link_of(node)
+            link = _MODEL_LINKS.get(id(node))
+            if link is None or link[0]() is not node:
+                return None
+            _, parent, key = link
         if parent is None:
             return None
-        if isinstance(parent, list):
+        kind = kinds.get(type(parent)) or _kind_of(type(parent))
+        if kind == _LIST:
             stable = False
             if not (type(key) is int and key < len(parent) and parent[key] is node):
                 key = _reindex(parent, node)
                 if key is None:
                     return None
-        elif isinstance(parent, dict):
+        elif kind == _DICT:
             if dict.get(parent, key, _MISSING) is not node:
                 return None
-        elif is_tracked_object(parent):
+        elif kind >= _MODEL:
             if getattr(parent, key, _MISSING) is not node:
                 return None
         else:  # the root: a var, or the place of a node a change took out
-            if isinstance(parent, _Removed) and parent.entry.flushed:
+            if kind == _GONE and parent.entry.flushed:
                 return None  # it left the tree for good
             base = parent.where()
             if base is None:
                 return parent, None, stable, whole
             keys.reverse()
-            return parent, (*base, *keys[:len(keys) - depth]), stable, whole
+            return parent, base + tuple(keys[:len(keys) - depth] if depth else keys), stable, whole
         keys.append(str(key))
         node = parent
-        if whole_values and _sent_whole(type(node)):
+        if whole_values and kind == _WHOLE:
             whole, depth, stable = node, len(keys), True  # from here on: the path above it
 
 
-def _sent_whole(cls: type) -> bool:
-    """Whether a node of class ``cls`` is a tracked model sent whole (see :func:`_opaque`)."""
-    found = _SENT_WHOLE.get(cls)
-    if found is None:
-        found = _SENT_WHOLE[cls] = (getattr(cls, TRACKED_MARK, False) is True
-                                    and _opaque(cls.__mro__[1]))
-    return found
+# What a node or a parent is, by class: _locate's type checks in one lookup.
+_LIST, _DICT, _SET, _ROOT, _GONE, _MODEL, _WHOLE = 1, 2, 3, 4, 5, 6, 7
+_KINDS: dict[type, int] = {}
 
 
-_SENT_WHOLE: dict[type, bool] = {}
+def _kind_of(cls: type) -> int:
+    if issubclass(cls, list):
+        kind = _LIST
+    elif issubclass(cls, dict):
+        kind = _DICT
+    elif issubclass(cls, TrackedContainer):
+        kind = _SET
+    elif getattr(cls, TRACKED_MARK, False) is True:
+        kind = _WHOLE if _opaque(cls.__mro__[1]) else _MODEL  # sent whole (see _opaque)
+    elif issubclass(cls, _Removed):
+        kind = _GONE
+    else:
+        kind = _ROOT
+    _KINDS[cls] = kind
+    return kind
+
+
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _path(tokens: tuple[str, ...], keys: tuple[str | int, ...]) -> str:
     """The JSON Pointer of ``tokens`` and then ``keys`` (as :func:`~nbstate.protocol.pointer`,
     without a call per token where none needs escaping)."""
-    parts = (*tokens, *keys)
-    text = "/".join(map(str, parts))
+    if not keys:
+        parts = tokens
+    elif len(keys) == 1:  # the usual: one key below the node located
+        key = keys[0]
+        parts = (*tokens, key if type(key) is str else str(key))
+    else:
+        parts = (*tokens, *map(str, keys))
+    text = "/".join(parts)
     if "~" in text or text.count("/") != len(parts) - 1:
         return pointer(*parts)  # a token holds "~" or "/"
     return "/" + text
@@ -243,9 +268,17 @@ def _emit(op: str, keys: tuple[str | int, ...], value: Any, undo: Undo,
     root, tokens, stable, whole = place
     if tokens is None:
         return root.record(None, undo, False)
+    if whole is None and extra is None and (op == "remove" or encoded
+                                            or type(value) in _JSON_SCALARS):
+        # the common case: no encoding, nothing that can fail
+        entry: dict[str, Any] = {"op": op, "path": _path(tokens, keys)}
+        if op != "remove":
+            entry["value"] = value
+        return root.record(
+            entry, undo, stable and not (keys and (type(keys[0]) is int or keys[0] == "-")))
     if whole is not None:
         op, keys, value, extra, encoded = "replace", (), whole, None, False
-    entry: dict[str, Any] = {"op": op, "path": _path(tokens, keys)}
+    entry = {"op": op, "path": _path(tokens, keys)}
     if op != "remove":
         try:
             entry["value"] = value if encoded else encode(value)
