@@ -18,10 +18,14 @@ only those listed above it)::
     shapes.py      Shape, shape_of, field_shape          validation from annotations
     plain.py       plain_type, untrack, same_value       the user's values behind tracked ones
     tracking.py    links, places, ops, retire            the tree of tracked nodes
-    validation.py  validate_item, validate_key           item checks, errors naming the var
+    undo.py        list_cut, dict_restore, ...           putting values back, relinked
+    validation.py  validate_item(s), validate_key        item checks, errors naming the var
     models.py      tracking subclasses of models         attribute sets
     sets.py        TrackedSet                            set changes (whole-set replace)
     containers.py  wrap, TrackedList, TrackedDict        list and dict mutations
+
+A change of many items is one entry whose op is internal (``splice`` or ``merge``, from
+:mod:`nbstate.jsondiff`): the session document sends it in its smaller RFC 6902 form.
 """
 
 from __future__ import annotations
