@@ -97,13 +97,13 @@ describe("the default view", () => {
     expect([...color.options].map((o) => o.textContent)).toEqual(["red", "green"]);
     expect(color.selectedIndex).toBe(1);
     expect([...root.querySelectorAll('ul[data-nb-var="items"] li')].map((li) => li.firstChild?.textContent)).toEqual(["a", "b"]);
-    expect(JSON.parse($(root, 'pre[data-nb-var="meta"]').textContent ?? "")).toEqual({ k: 1 });
+    expect(JSON.parse($<HTMLTextAreaElement>(root, 'textarea[data-nb-var="meta"]').value)).toEqual({ k: 1 });
     expect($(root, '[data-nb-var="remaining"][data-nb-kind="computed"]').textContent).toBe("2");
     expect([...root.querySelectorAll('ul[data-nb-var="matches"][data-nb-kind="computed"] li')].map((li) => li.textContent)).toEqual(["a"]);
     expect($<HTMLElement>(root, "[data-nb-error]").hidden).toBe(true);
   });
 
-  it("renders handlers as buttons, forms, or skipped entries", () => {
+  it("renders handlers as buttons, or forms with an editor per param", () => {
     const { el } = mount();
     expect($(el, 'button[data-nb-handler="add"]').textContent).toBe("add");
     const form = $<HTMLFormElement>(el, 'form[data-nb-handler="import_many"]');
@@ -111,8 +111,8 @@ describe("the default view", () => {
     expect($<HTMLInputElement>(form, 'input[name="prefix"]').value).toBe("item");
     expect($<HTMLInputElement>(form, 'input[name="shout"]').type).toBe("checkbox");
     expect($<HTMLSelectElement>(form, 'select[name="size"]').selectedIndex).toBe(0);
-    expect(el.querySelector('[data-nb-handler="configure"]')).toBeNull();
-    expect($(el, '[data-nb-skipped="configure"]').textContent).toBe("configure(opts)");
+    // a param no other editor fits takes JSON text
+    expect($<HTMLTextAreaElement>(el, 'form[data-nb-handler="configure"] textarea[name="opts"]').value).toBe("");
   });
 
   it("updates live on kernel changes and patches", async () => {
@@ -147,7 +147,8 @@ describe("the default view", () => {
     expect(k.custom.at(-1)).toMatchObject({ type: "set", var: "items", value: ["b"] });
     const add = $<HTMLInputElement>(k.el, '[data-nb-add="items"]');
     add.value = "c";
-    add.form?.requestSubmit();
+    add.dispatchEvent(new Event("input"));
+    add.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
     expect(k.custom.at(-1)).toMatchObject({ type: "set", var: "items", value: ["b", "c"] });
   });
 
@@ -229,11 +230,15 @@ describe("the default view", () => {
     expect(error.hidden).toBe(true);
   });
 
-  it("submits a form with typed params and shows then clears errors", async () => {
+  it("submits a form with typed params and shows errors until their handler succeeds", async () => {
     const k = mount();
     const form = $<HTMLFormElement>(k.el, 'form[data-nb-handler="import_many"]');
-    $<HTMLInputElement>(form, 'input[name="n"]').value = "4";
-    $<HTMLSelectElement>(form, 'select[name="size"]').selectedIndex = 1;
+    const n = $<HTMLInputElement>(form, 'input[name="n"]');
+    n.value = "4";
+    n.dispatchEvent(new Event("change"));
+    const size = $<HTMLSelectElement>(form, 'select[name="size"]');
+    size.selectedIndex = 1;
+    size.dispatchEvent(new Event("change"));
     form.requestSubmit();
     expect(k.custom[0]).toMatchObject({ type: "event", handler: "import_many", payload: { n: 4, prefix: "item", shout: false, size: "m" } });
     expect(form.getAttribute("aria-busy")).toBe("true");
@@ -241,20 +246,27 @@ describe("the default view", () => {
     await k.message({ type: "error", id: k.custom[0]?.id, error: { handler: "todo.import_many", type: "ValueError", message: "n too big" } });
     await settle();
     const error = $<HTMLElement>(k.el, "[data-nb-error]");
+    const texts = () => [...error.querySelectorAll(".nbstate-error-text")].map((e) => e.textContent);
     expect(error.hidden).toBe(false);
     expect(error.getAttribute("role")).toBe("alert");
-    expect(error.textContent).toBe("todo.import_many: ValueError: n too big");
+    expect(texts()).toEqual(["todo.import_many: ValueError: n too big"]);
     expect(form.hasAttribute("aria-busy")).toBe(false);
+    expect(n.value).toBe("4"); // kept, to be fixed
 
     await k.message({ type: "error", id: null, error: { handler: "todo.sync", type: "RuntimeError", message: "bg" } });
     await settle();
-    expect(error.textContent).toBe("todo.sync: RuntimeError: bg");
+    expect(texts()).toEqual(["todo.import_many: ValueError: n too big", "todo.sync: RuntimeError: bg"]);
     log.mockRestore();
 
-    $(k.el, '[data-nb-handler="add"]').click();
+    $(k.el, '[data-nb-handler="add"]').click(); // another handler's success
     await k.message({ type: "done", id: k.custom[1]?.id });
     await settle();
-    expect(error.hidden).toBe(true);
+    expect(texts()).toHaveLength(2);
+    form.requestSubmit();
+    await k.message({ type: "done", id: k.custom[2]?.id });
+    await settle();
+    expect(texts()).toEqual(["todo.sync: RuntimeError: bg"]);
+    expect(n.value).toBe(""); // the form is back to its defaults
   });
 
   it("renders child substates nested, with their own views", async () => {

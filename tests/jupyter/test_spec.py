@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import enum
-from typing import Annotated, Literal
+import json
+import os
+import sys
+import types
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import pydantic
 
 import nbstate as ns
 from nbstate.jupyter.spec import spec_of
 from nbstate.protocol import PROTOCOL_VERSION
+from tests.e2e import view_shop
 
 
 class SpecColor(enum.Enum):
@@ -164,7 +170,27 @@ def test_schemas_keep_constraints_and_title_model_fields_plainly() -> None:
 
 
 def test_the_spec_is_json() -> None:
-    import json
-
     spec = spec_of(SpecShop)
     assert json.loads(json.dumps(spec)) == spec
+
+
+SHOP_SPEC = Path(__file__).parents[2] / "js" / "tests" / "data" / "shop_spec.json"
+
+
+def _shop_spec() -> dict[str, Any]:
+    module = types.ModuleType("nbstate_view_shop")
+    sys.modules[module.__name__] = module  # pydantic resolves the models' annotations there
+    try:
+        exec(compile(view_shop.SHOP, "<shop>", "exec"), module.__dict__)
+        return spec_of(module.Shop)
+    finally:
+        del sys.modules[module.__name__]
+
+
+def test_the_js_view_tests_read_the_spec_the_kernel_writes() -> None:
+    spec = _shop_spec()
+    if os.environ.get("NBSTATE_UPDATE_FIXTURES"):
+        SHOP_SPEC.write_text(json.dumps(spec, indent=1, ensure_ascii=False) + "\n")
+    assert json.loads(SHOP_SPEC.read_text()) == spec, (
+        f"{SHOP_SPEC} is out of date; rewrite it with NBSTATE_UPDATE_FIXTURES=1 pytest "
+        f"{__file__}")

@@ -6,26 +6,35 @@
  *
  *   div.nbstate-view[data-nb-path]         root; gets .nbstate-busy while any handler runs, and
  *                                          .nbstate-busy-shown once one has run for 100 ms
- *     div.nbstate-title                    the state's title
- *     div.nbstate-error[data-nb-error][role=alert]   last error; `hidden` when there is none
- *     div.nbstate-vars                     one row per var: [data-nb-var] (+ [data-nb-kind])
- *     div.nbstate-handlers                 button/form[data-nb-handler], span[data-nb-skipped]
+ *     div.nbstate-title, div.nbstate-doc   the state's title and docstring
+ *     div.nbstate-error[data-nb-error][role=alert]   errors, one entry per source (errors.ts);
+ *                                          `hidden` when there are none
+ *     div.nbstate-vars                     a row per shown var (controls.ts, row.ts): its editor
+ *                                          has [data-nb-var] (+ [data-nb-kind])
+ *     div.nbstate-handlers                 div.nbstate-buttons > button[data-nb-handler], then
+ *                                          form[data-nb-handler] per handler with params
  *     div.nbstate-children                 div.nbstate-child[data-nb-child] per substate
  *
- * A running handler's button or form has `aria-busy="true"` and `data-nb-running="true"` from
- * the moment its event is sent until `done` or `error`. The stylesheet dims it (and shows the
- * progress cursor) only under `.nbstate-busy-shown`: a handler that answers within the delay
- * never repaints the view. That repaint would land in the middle of the round trip, while the
- * kernel's answer is arriving, and it costs 1–2 ms in a page as large as JupyterLab's.
+ * A running handler's button or form has `aria-busy="true"` and `data-nb-running="true"` (and
+ * its button `aria-disabled="true"`; clicks are ignored) from the moment its event is sent
+ * until `done` or `error`. The stylesheet dims it (and shows the progress cursor) only under
+ * `.nbstate-busy-shown`: a handler that answers within the delay never repaints the view. That
+ * repaint would land in the middle of the round trip, while the kernel's answer is arriving,
+ * and it costs 1–2 ms in a page as large as JupyterLab's.
+ *
+ * Errors: a handler's error shows until it is dismissed or the handler next succeeds; a
+ * refused var set until it is dismissed or the var is edited again. An event or set that
+ * cannot be sent (the kernel restarted or is gone) shows "Not connected" and what to do.
  */
 
-import { PROTOCOL_VERSION, type ErrorInfo, type StateSpec } from "../protocol";
+import { PROTOCOL_VERSION, type ErrorInfo } from "../protocol";
 import { isObject } from "../core/json";
 import { errorBox, h } from "./dom";
-import { varControl } from "./controls";
+import { varControl, type Control } from "./controls";
+import { CONNECTION, ErrorList } from "./errors";
 import { handlerControl } from "./handlers";
 import { ensureStyle } from "./style";
-import { ERROR_EVENT, type Cleanup, type Listener, type ViewContext } from "./types";
+import { ERROR_EVENT, type Cleanup, type Listener, type ViewContext, type ViewStateSpec } from "./types";
 import { mountChildren } from "./children";
 
 /** How long a handler runs before the view shows it as busy (dimmed, progress cursor). */
@@ -51,59 +60,76 @@ function build(ctx: ViewContext): Cleanup {
   const problem = specProblem(spec);
   if (problem) {
     const path = isObject(spec) && typeof spec.path === "string" ? spec.path : "";
-    el.replaceChildren(
-      h("div", { class: "nbstate-view", "data-nb-path": path }, errorBox(problem)),
-    );
+    el.replaceChildren(h("div", { class: "nbstate-view", "data-nb-path": path }, errorBox(problem)));
     return () => el.replaceChildren();
   }
-  const state = spec as StateSpec;
+  const state = spec as ViewStateSpec;
   const listeners: [string, Listener][] = [];
   const listen = (event: string, callback: Listener) => {
     model.on(event, callback);
     listeners.push([event, callback]);
   };
 
-  const error = errorBox("");
-  // Every finished handler clears the box: touch the DOM only when that changes something.
-  const showError = (message: string) => {
-    if (error.textContent === message) return;
-    error.textContent = message;
-    error.hidden = message === "";
-  };
-  listen(ERROR_EVENT, ((info: ErrorInfo) => showError(`${info.handler}: ${info.type}: ${info.message}`)) as Listener);
+  const rows = new Map<string, HTMLElement>();
+  const errors = new ErrorList((source, message) => {
+    const row = rows.get(source);
+    if (row && message === null) row.removeAttribute("data-nb-invalid");
+    else if (row) row.setAttribute("data-nb-invalid", "true");
+  });
+  const notConnected = (error: unknown) => errors.show(CONNECTION, notConnectedMessage(error));
+  listen(ERROR_EVENT, ((info: ErrorInfo) => errors.show(info.handler, formatError(info))) as Listener);
 
   const vars = h("div", { class: "nbstate-vars" });
+  const controls: Control[] = [];
   for (const varSpec of state.vars) {
-    const control = varControl(model, varSpec);
+    if (varSpec.hidden) continue;
+    const control = varControl(model, varSpec, {
+      edited: (name) => errors.clear(`${state.path}.${name}`),
+      failed: notConnected,
+    });
     control.update(model.get(varSpec.name));
     listen(`change:${varSpec.name}`, () => control.update(model.get(varSpec.name)));
+    rows.set(`${state.path}.${varSpec.name}`, control.row);
+    controls.push(control);
     vars.append(control.row);
   }
+  vars.hidden = controls.length === 0;
 
-  const root = h("div", { class: "nbstate-view", "data-nb-path": state.path });
+  const root = h("div", { class: "nbstate-view", "data-nb-path": state.path, tabindex: "-1" });
   const counts = new Map<HTMLElement, number>();
   let showBusy: ReturnType<typeof setTimeout> | undefined;
-  const run = (target: HTMLElement, name: string, payload: Record<string, unknown>) => {
+  const run = (target: HTMLElement, button: HTMLButtonElement, name: string, payload: Record<string, unknown>) => {
+    if (counts.has(target)) return undefined; // still running: a second click would queue a second run
     // Send first: the busy marks are DOM writes (style invalidation in a large page such as
     // JupyterLab's) that the event need not wait for. The answer cannot overtake them, since it
     // arrives in a later task.
-    const finished = model.fire(name, payload);
-    counts.set(target, (counts.get(target) ?? 0) + 1);
-    markBusy(target, true);
+    let finished: Promise<void>;
+    try {
+      finished = model.fire(name, payload);
+    } catch (error) {
+      finished = Promise.reject(error); // the unsaved sets before it could not be sent
+    }
+    counts.set(target, 1);
+    markBusy(target, button, true);
     root.classList.add("nbstate-busy");
     showBusy ??= setTimeout(() => root.classList.add("nbstate-busy-shown"), BUSY_STYLE_DELAY_MS);
-    finished
+    const source = `${state.path}.${name}`;
+    return finished
       .then(
-        () => showError(""),
-        (err: unknown) => showError(err instanceof Error ? err.message : String(err)),
+        () => {
+          errors.clear(source);
+          errors.clear(CONNECTION);
+          return true;
+        },
+        (err: unknown) => {
+          if (isHandlerError(err)) errors.show(source, err.message);
+          else notConnected(err);
+          return false;
+        },
       )
       .finally(() => {
-        const left = (counts.get(target) ?? 1) - 1;
-        if (left > 0) counts.set(target, left);
-        else {
-          counts.delete(target);
-          markBusy(target, false);
-        }
+        counts.delete(target);
+        markBusy(target, button, false);
         if (counts.size === 0) {
           clearTimeout(showBusy);
           showBusy = undefined;
@@ -111,33 +137,61 @@ function build(ctx: ViewContext): Cleanup {
         }
       });
   };
-  const handlers = h(
-    "div",
-    { class: "nbstate-handlers" },
-    ...state.handlers.map((handler) => handlerControl(handler, (target, payload) => run(target, handler.name, payload))),
-  );
+  // Buttons first, in a row; then a form per handler with params.
+  const buttons = h("div", { class: "nbstate-buttons" });
+  const handlers = h("div", { class: "nbstate-handlers" }, buttons);
+  for (const handler of state.handlers) {
+    const control = handlerControl(handler, (target, button, payload) => run(target, button, handler.name, payload));
+    (handler.params.length === 0 ? buttons : handlers).append(control);
+  }
+  buttons.hidden = buttons.childElementCount === 0;
+  handlers.hidden = state.handlers.length === 0;
 
   const children = h("div", { class: "nbstate-children" });
   const stopChildren = mountChildren(ctx, children);
 
-  root.append(h("div", { class: "nbstate-title" }, state.title || state.path), error, vars, handlers, children);
+  root.append(h("div", { class: "nbstate-title" }, state.title || state.path));
+  if (state.doc) root.append(h("div", { class: "nbstate-doc" }, state.doc));
+  root.append(errors.el, vars, handlers, children);
   el.replaceChildren(root);
   return () => {
     clearTimeout(showBusy);
+    for (const control of controls) control.dispose();
     for (const [event, callback] of listeners) model.off(event, callback);
     stopChildren();
     el.replaceChildren();
   };
 }
 
-function markBusy(target: HTMLElement, busy: boolean): void {
+function markBusy(target: HTMLElement, button: HTMLButtonElement, busy: boolean): void {
   if (busy) {
     target.setAttribute("aria-busy", "true");
     target.setAttribute("data-nb-running", "true");
+    button.setAttribute("aria-disabled", "true");
   } else {
     target.removeAttribute("aria-busy");
     target.removeAttribute("data-nb-running");
+    button.removeAttribute("aria-disabled");
   }
+}
+
+/** `"todo.add: ValueError: type an item first"`. */
+function formatError(info: ErrorInfo): string {
+  return `${info.handler}: ${info.type}: ${info.message}`;
+}
+
+/** The kernel answered with an error (`HandlerError` carries its `info`). */
+function isHandlerError(error: unknown): error is Error & { info: ErrorInfo } {
+  return error instanceof Error && isObject((error as { info?: unknown }).info);
+}
+
+/** What a view says when an event or a set could not reach the kernel. */
+export function notConnectedMessage(error: unknown): string {
+  const reason = error instanceof Error ? error.message : String(error);
+  return (
+    `Not connected to the kernel, so this did not run (${reason}). In JupyterLab or Notebook, ` +
+    `restart the kernel and run the notebook's cells again; in Voila, reload the page.`
+  );
 }
 
 /** Why `spec` cannot drive this runtime, or `undefined` when it can. */

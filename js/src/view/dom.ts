@@ -25,7 +25,20 @@ export function text(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
-/** The `div.nbstate-error[data-nb-error][role=alert]` box; `hidden` while it has no message. */
+let ids = 0;
+
+/** A page-unique element id (labels, help text and error messages refer to elements by id). */
+export function uid(prefix: string): string {
+  ids += 1;
+  return `nbstate-${prefix.replace(/[^A-Za-z0-9_-]/g, "_")}-${ids}`;
+}
+
+/** Text only screen readers read (a table's remove column header, a hidden caption). */
+export function srOnly(content: string): HTMLSpanElement {
+  return h("span", { class: "nbstate-sr-only" }, content);
+}
+
+/** The box of a view that cannot run: `div.nbstate-error[data-nb-error][role=alert]`. */
 export function errorBox(message: string): HTMLDivElement {
   const box = h("div", { class: "nbstate-error", "data-nb-error": true, role: "alert" }, message);
   box.hidden = message === "";

@@ -1,74 +1,79 @@
 /**
  * Event handler controls for the default view.
  *
- * A handler without params is a `<button data-nb-handler>`; one whose params are all simple
- * (string, number, integer, boolean, enum) is a `<form data-nb-handler>` with one input per
- * param (`name="<param>"`, defaults filled in) and a submit button. Handlers with other params
- * are listed as `<span class="nbstate-skipped" data-nb-skipped>`: the default view cannot build
- * their payload.
+ * A handler without params is a `<button data-nb-handler>`; one with params a
+ * `<form data-nb-handler>` with a labelled editor per param (`name="<param>"` on its main
+ * element; defaults filled in; lists, dicts and models get the same editors as vars) and a
+ * submit button, so Enter in a field submits it. A form goes back to its defaults after the
+ * handler succeeded, and keeps what was typed when it failed. While a handler runs its button
+ * is `aria-disabled` and further clicks are ignored (the view tracks that, see `Run`).
  */
 
-import type { HandlerSpec } from "../protocol";
 import { h } from "./dom";
-import { enumSelect, parseScalar, scalarInput, showEnum } from "./controls";
-import { classify, isSimple, type Field } from "./schema";
+import { makeEditor, type Editor } from "./editor";
+import { labelledRow } from "./row";
+import { classify, emptyValue, type Field } from "./schema";
+import type { ViewHandlerSpec } from "./types";
 
-/** Runs a handler for `el` (the button or form) with the payload; the view tracks busy state. */
-export type Run = (el: HTMLElement, payload: Record<string, unknown>) => void;
+/**
+ * Runs a handler for `target` (the button or form; `button` is what the user pressed) with the
+ * payload. Resolves to whether it succeeded; `undefined` when it is still running from an
+ * earlier click, which is then ignored.
+ */
+export type Run = (target: HTMLElement, button: HTMLButtonElement, payload: Record<string, unknown>) => Promise<boolean> | undefined;
 
-export function handlerControl(spec: HandlerSpec, run: Run): HTMLElement {
+export function handlerControl(spec: ViewHandlerSpec, run: Run): HTMLElement {
+  const label = spec.label ?? spec.name;
   const title = spec.doc || undefined;
   if (spec.params.length === 0) {
-    const button = h("button", { type: "button", "data-nb-handler": spec.name, title }, spec.name);
-    button.addEventListener("click", () => run(button, {}));
+    const button = h("button", { type: "button", class: "nbstate-handler", "data-nb-handler": spec.name, title }, label);
+    button.addEventListener("click", () => void run(button, button, {}));
     return button;
   }
-  const params = spec.params.map((param) => ({ param, field: classify(param.schema) }));
-  if (!params.every(({ field }) => isSimple(field))) {
-    const names = spec.params.map((p) => p.name).join(", ");
-    return h("span", { class: "nbstate-skipped", "data-nb-skipped": spec.name, title }, `${spec.name}(${names})`);
-  }
-  const readers: (() => [string, unknown] | undefined)[] = [];
-  const form = h("form", { "data-nb-handler": spec.name, title });
-  for (const { param, field } of params) {
-    const [input, read] = paramInput(param.name, field, param.required, param.default);
-    readers.push(() => {
-      const value = read();
-      return value === undefined ? undefined : [param.name, value];
+
+  const form = h("form", { class: "nbstate-form", "data-nb-handler": spec.name, "aria-label": label });
+  if (title) form.append(h("div", { class: "nbstate-doc" }, title));
+  const params: { name: string; initial: unknown; editor: Editor }[] = [];
+  const values = new Map<string, unknown>();
+  for (const param of spec.params) {
+    const field = classify(param.schema);
+    const initial = param.required ? startValue(field) : param.default;
+    const attrs: Record<string, string> = { name: param.name };
+    if (param.required && (field.kind === "integer" || field.kind === "number")) attrs.required = "";
+    const { row, editor } = labelledRow(makeEditor, field, {
+      key: param.name,
+      label: param.label ?? param.name,
+      help: param.help,
+      readOnly: false,
+      attrs,
+      onEdit: (value) => values.set(param.name, value),
     });
-    form.append(h("label", {}, param.name + " ", input));
+    editor.show(initial);
+    values.set(param.name, initial);
+    params.push({ name: param.name, initial, editor });
+    form.append(row);
   }
-  form.append(h("button", { type: "submit" }, spec.name));
+  const submit = h("button", { type: "submit", class: "nbstate-handler" }, label);
+  form.append(h("div", { class: "nbstate-form-actions" }, submit));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const entries = readers.map((read) => read()).filter((e): e is [string, unknown] => e !== undefined);
-    run(form, Object.fromEntries(entries));
+    const payload: Record<string, unknown> = {};
+    for (const { name } of params) {
+      const value = values.get(name);
+      if (value !== undefined) payload[name] = value; // not filled in: the handler's default
+    }
+    run(form, submit, payload)?.then((ok) => {
+      if (!ok) return;
+      for (const param of params) {
+        values.set(param.name, param.initial);
+        param.editor.show(param.initial);
+      }
+    });
   });
   return form;
 }
 
-/** An input for one param and a reader giving its value (`undefined`: leave it to the default). */
-function paramInput(
-  name: string,
-  field: Field,
-  required: boolean,
-  initial: unknown,
-): [HTMLElement, () => unknown] {
-  const value = required ? undefined : initial;
-  if (field.kind === "boolean") {
-    const input = h("input", { type: "checkbox", name });
-    input.checked = value === true;
-    return [input, () => input.checked];
-  }
-  if (field.kind === "enum") {
-    const select = enumSelect(field.options, { name });
-    if (value !== undefined) showEnum(select, field.options, value);
-    return [select, () => (select.selectedIndex < 0 ? undefined : field.options[select.selectedIndex])];
-  }
-  // A required number needs a value; a required string may be empty.
-  const input = scalarInput(field, { name, required: required && field.kind !== "string" });
-  if (value !== undefined && value !== null) input.value = String(value);
-  const read = () =>
-    field.kind !== "string" && input.value === "" && !required ? undefined : parseScalar(field, input.value);
-  return [input, read];
+/** What a required param's editor starts from: empty for numbers (the user must give one). */
+function startValue(field: Field): unknown {
+  return field.kind === "integer" || field.kind === "number" || field.kind === "json" ? undefined : emptyValue(field);
 }

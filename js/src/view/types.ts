@@ -1,5 +1,7 @@
 /** The contract between hosts and views: the model a view gets and what it may ask of its host. */
 
+import type { HandlerSpec, ParamSpec, StateSpec, VarSpec } from "../protocol";
+
 export type Listener = (...args: never[]) => void;
 export type Cleanup = () => void;
 
@@ -24,3 +26,34 @@ export interface ViewContext {
 
 /** Backbone event a host fires on a model for errors no caller awaits (background, rejected set). */
 export const ERROR_EVENT = "nbstate:error";
+
+// What the default view reads of `_nb_spec` beyond the protocol's core (nbstate/jupyter/spec.py
+// writes it; every field is optional so an older kernel's spec still renders).
+
+export interface ViewVarSpec extends VarSpec {
+  /** pydantic's `Field(title=...)`, or the name in plain words. */
+  label?: string;
+  /** pydantic's `Field(description=...)` (a computed var's docstring). */
+  help?: string;
+  /** Clients cannot set it (`ns.var(read_only=True)`, and every computed var). */
+  read_only?: boolean;
+  /** Synced, but the default view does not show it (`ns.var(hidden=True)`). */
+  hidden?: boolean;
+}
+
+export interface ViewParamSpec extends ParamSpec {
+  label?: string;
+  help?: string;
+}
+
+export interface ViewHandlerSpec extends HandlerSpec {
+  label?: string;
+  params: ViewParamSpec[];
+}
+
+export interface ViewStateSpec extends StateSpec {
+  /** The state class's docstring. */
+  doc?: string;
+  vars: ViewVarSpec[];
+  handlers: ViewHandlerSpec[];
+}
