@@ -142,6 +142,14 @@ describe("errors", () => {
     expect(document.activeElement).toBe($(box, '[data-nb-error-for="shop.audit"] .nbstate-dismiss'));
   });
 
+  it("take a runtime's own NotConnected answer as a connection failure", async () => {
+    $(view.el, 'button[data-nb-handler="restock"]').click();
+    view.answer(lastEvent()?.id ?? -1, { handler: "shop.restock", type: "NotConnected", message: "The kernel is not connected." });
+    await settle();
+    expect(view.el.querySelector('[data-nb-error-for="shop.restock"]')).toBeNull();
+    expect($(view.el, '[data-nb-error-for="connection"]').textContent).toContain("Not connected to the kernel, so this did not run (The kernel is not connected)");
+  });
+
   it("after a connection failure, clear when a handler gets through again", async () => {
     view.disconnect();
     $(view.el, 'button[data-nb-handler="restock"]').click();

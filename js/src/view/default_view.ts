@@ -24,7 +24,8 @@
  *
  * Errors: a handler's error shows until it is dismissed or the handler next succeeds; a
  * refused var set until it is dismissed or the var is edited again. An event or set that
- * cannot be sent (the kernel restarted or is gone) shows "Not connected" and what to do.
+ * cannot be sent (the kernel restarted or is gone; or the runtime answered it `NotConnected`
+ * itself) shows "Not connected" and what to do, until a handler gets through again.
  */
 
 import { PROTOCOL_VERSION, type ErrorInfo } from "../protocol";
@@ -77,7 +78,11 @@ function build(ctx: ViewContext): Cleanup {
     else if (row) row.setAttribute("data-nb-invalid", "true");
   });
   const notConnected = (error: unknown) => errors.show(CONNECTION, notConnectedMessage(error));
-  listen(ERROR_EVENT, ((info: ErrorInfo) => errors.show(info.handler, formatError(info))) as Listener);
+  const report = (source: string, info: ErrorInfo) => {
+    if (info.type === NOT_CONNECTED) notConnected(info.message);
+    else errors.show(source, formatError(info));
+  };
+  listen(ERROR_EVENT, ((info: ErrorInfo) => report(info.handler, info)) as Listener);
 
   const vars = h("div", { class: "nbstate-vars" });
   const controls: Control[] = [];
@@ -122,7 +127,7 @@ function build(ctx: ViewContext): Cleanup {
           return true;
         },
         (err: unknown) => {
-          if (isHandlerError(err)) errors.show(source, err.message);
+          if (isHandlerError(err)) report(source, err.info);
           else notConnected(err);
           return false;
         },
@@ -175,6 +180,9 @@ function markBusy(target: HTMLElement, button: HTMLButtonElement, busy: boolean)
   }
 }
 
+/** The error type a runtime answers with itself when no kernel could be reached. */
+export const NOT_CONNECTED = "NotConnected";
+
 /** `"todo.add: ValueError: type an item first"`. */
 function formatError(info: ErrorInfo): string {
   return `${info.handler}: ${info.type}: ${info.message}`;
@@ -187,7 +195,7 @@ function isHandlerError(error: unknown): error is Error & { info: ErrorInfo } {
 
 /** What a view says when an event or a set could not reach the kernel. */
 export function notConnectedMessage(error: unknown): string {
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason = (error instanceof Error ? error.message : String(error)).replace(/\.$/, "");
   return (
     `Not connected to the kernel, so this did not run (${reason}). In JupyterLab or Notebook, ` +
     `restart the kernel and run the notebook's cells again; in Voila, reload the page.`
