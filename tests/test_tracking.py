@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import nbstate as ns
+from nbstate import tracking
 from nbstate.protocol import encode
 from nbstate.testing import StateClient
 from tests.boxes import (
@@ -185,3 +186,38 @@ async def test_scalar_over_a_container_detaches_the_container() -> None:
     client.session.flush()
     assert client.document["ch_box"]["anything"] == 5
     assert client.document == client.session.snapshot()
+
+
+class TrRows(ns.State):
+    rows: list[dict[str, Any]] = []
+
+
+async def test_indices_a_list_change_moved_are_found_again_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    scans: list[int] = []
+    reindex = tracking._reindex
+
+    def counted(parent: list[Any], node: Any) -> int | None:
+        scans.append(len(parent))
+        return reindex(parent, node)
+
+    monkeypatch.setattr(tracking, "_reindex", counted)
+    client = StateClient(TrRows)
+    state = client.session.get_state(TrRows)
+    state.rows = [{"n": i} for i in range(50)]
+    client.session.flush()
+    state.rows.insert(0, {"n": -1})
+    for row in state.rows:
+        row["n"] += 100  # every row after the insert has moved
+    assert scans == [51]  # one scan finds them all again: linear, not n²
+    del state.rows[10]
+    for row in state.rows[10:]:
+        row["n"] += 100
+    client.session.flush()
+    assert scans == [51, 50]
+    assert client.document["tr_rows"]["rows"] == [
+        {"n": n + 100} for n in [-1, *range(9)]] + [{"n": n + 200} for n in range(10, 50)]
+    ops = client.deltas[-1]["ops"]
+    assert ops[:3] == [{"op": "add", "path": "/tr_rows/rows/0", "value": {"n": -1}},
+                       {"op": "replace", "path": "/tr_rows/rows/0/n", "value": 99},
+                       {"op": "replace", "path": "/tr_rows/rows/1/n", "value": 100}]
