@@ -11,6 +11,8 @@ from typing import Any
 
 from ..eager import start_eagerly
 from ..inbox import Inbox
+from ..listeners import Listener
+from ..protocol import Delta
 from ..session import Session
 
 __all__ = ["Entry", "StateManager", "new_token", "valid_token"]
@@ -80,12 +82,12 @@ class StateManager:
             loaded = await self.load(token)
             if loaded is not None:
                 prepare(loaded)
-                entry = self._live[token] = Entry(loaded, _inbox(loaded))
+                entry = self._live[token] = self._entry(token, loaded)
         if entry is None or token is None:
             token = new_token()
-            session = Session(flush_interval=self.flush_interval)
+            session = self._session(token)
             prepare(session)
-            entry = self._live[token] = Entry(session, _inbox(session))
+            entry = self._live[token] = self._entry(token, session)
         entry.connections += 1
         entry.used = time.monotonic()
         return token, entry
@@ -96,6 +98,35 @@ class StateManager:
         if entry is not None:
             entry.connections = max(0, entry.connections - 1)
             entry.used = time.monotonic()
+
+    def _session(self, token: str) -> Session:
+        """A new, empty session for ``token``."""
+        return Session(flush_interval=self.flush_interval)
+
+    def _entry(self, token: str, session: Session) -> Entry:
+        """The live entry of ``session`` (made, or loaded and prepared) for ``token``."""
+        return Entry(session, _inbox(session))
+
+    async def attach(self, token: str, entry: Entry, listener: Listener,
+                     rev: int | None) -> tuple[int, list[Delta] | None, dict[str, Any] | None]:
+        """Send ``listener`` (a client connection) the session's deltas from now on.
+
+        ``rev`` is the revision the client holds (``None``: none, or another session's).
+        Returns ``(revision, missed, document)``: the session's revision, and either the
+        deltas after ``rev`` (``missed``, oldest first) or, when they are no longer held, the
+        session document at that revision (``document``; ``missed`` is then ``None``). The
+        caller sends them before anything else reaches ``listener``: nothing between this
+        call's return and the caller's next ``await`` can deliver a delta.
+        """
+        session = entry.session
+        missed = session.deltas_since(rev) if type(rev) is int else None
+        document = session.snapshot() if missed is None else None
+        session.subscribe(listener)
+        return session.revision, missed, document
+
+    def detach(self, token: str, entry: Entry, listener: Listener) -> None:
+        """``listener`` closed (undoes :meth:`attach`)."""
+        entry.session.unsubscribe(listener)
 
     async def changed(self, token: str) -> None:
         """The session of ``token`` committed a delta (storage managers write it)."""
@@ -114,4 +145,8 @@ class StateManager:
         now = time.monotonic()
         for token in [t for t, e in self._live.items()
                       if not e.connections and now - e.used > self.ttl]:
-            self._live.pop(token).inbox.close()
+            self._drop(token, self._live.pop(token))
+
+    def _drop(self, token: str, entry: Entry) -> None:
+        """An idle session expired from this process."""
+        entry.inbox.close()

@@ -42,6 +42,8 @@ log = logging.getLogger("nbstate.server")
 
 CLOSE_ORIGIN = 4003
 """Close code: the page's origin is not allowed."""
+CLOSE_UNAVAILABLE = 1013
+"""Close code (RFC 6455, try again later): the state manager's store did not answer."""
 
 
 def app(state: type[State], *, manager: str | StateManager = "memory",
@@ -51,7 +53,9 @@ def app(state: type[State], *, manager: str | StateManager = "memory",
 
     Args:
         state: the state class whose view ``GET /`` renders (its substates come with it).
-        manager: ``"memory"``, ``"disk:DIR"`` or a :class:`~nbstate.managers.StateManager`.
+        manager: ``"memory"``, ``"disk:DIR"``, ``"redis://host:port/db"`` (sessions shared by
+            every process that names the same Redis; see :mod:`nbstate.managers.redis`) or a
+            :class:`~nbstate.managers.StateManager`.
         allowed_origins: origins besides the server's own that may open the socket
             (``"https://example.org"``; ``"*"`` for any).
         max_frame: largest frame a client may send, bytes.
@@ -131,36 +135,45 @@ class _Server:
         writer = asyncio.get_running_loop().create_task(connection.write())
         token: str | None = None
         entry: Entry | None = None
+        attached = False
         try:
             hello = await connection.hello()
             if hello is None:
                 return
             asked = hello.get("token")
-            token, entry = await self.manager.open(asked if isinstance(asked, str) else None,
-                                                   self._prepare)
-            if entry.saver is None and self.manager.stores:
-                entry.saver = _Saver(self.manager, token, entry.session)
-                entry.session.subscribe(entry.saver)
-            self._welcome(connection, token, entry.session, hello.get("rev"),
-                          same=token == asked)
+            try:
+                token, entry = await self.manager.open(
+                    asked if isinstance(asked, str) else None, self._prepare)
+                if entry.saver is None and self.manager.stores:
+                    entry.saver = _Saver(self.manager, token, entry.session)
+                    entry.session.subscribe(entry.saver)
+                rev = hello.get("rev")
+                revision, missed, document = await self.manager.attach(
+                    token, entry, connection,
+                    rev if token == asked and type(rev) is int else None)
+            except Exception as exc:  # the manager's store is away: say so, and close
+                log.warning("nbstate: could not open a session: %s", exc)
+                connection.send({"type": "error", "id": None, "error": error_info("hello", exc)})
+                connection.stop()
+                await writer
+                with contextlib.suppress(Exception):
+                    await socket.close(CLOSE_UNAVAILABLE)
+                if entry is not None and token is not None:
+                    self.manager.release(token)
+                return
+            attached = True
+            # no await from here to the frames being queued: the deltas to come follow them
+            connection.send({"type": "welcome", "protocol": PROTOCOL_VERSION, "token": token,
+                             "rev": revision})
+            if missed is None:
+                connection.send({"type": "snapshot", "rev": revision, "document": document})
+            else:
+                for delta in missed:
+                    connection.on_delta(delta)
             await connection.read(entry.inbox)
         finally:
-            if entry is not None and token is not None:
-                entry.session.unsubscribe(connection)
+            if attached and entry is not None and token is not None:
+                self.manager.detach(token, entry, connection)
                 self.manager.release(token)
             connection.stop()
             await writer
-
-    def _welcome(self, connection: Connection, token: str, session: Session, rev: Any,
-                 same: bool) -> None:
-        # no await from here to subscribe: the deltas sent and the ones to come meet exactly
-        missed = session.deltas_since(rev) if same and type(rev) is int else None
-        connection.send({"type": "welcome", "protocol": PROTOCOL_VERSION, "token": token,
-                         "rev": session.revision})
-        if missed is None:
-            connection.send({"type": "snapshot", "rev": session.revision,
-                             "document": session.snapshot()})
-        else:
-            for delta in missed:
-                connection.on_delta(delta)
-        session.subscribe(connection)

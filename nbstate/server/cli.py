@@ -20,7 +20,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--manager", default="memory",
-                       help="where sessions live: memory (default) or disk:DIR")
+                       help="where sessions live: memory (default), disk:DIR or "
+                            "redis://HOST:PORT/DB (shared by every process naming the same "
+                            "Redis; ?lock_expiry=S and ?lock_wait=S set its lock's seconds)")
     serve.add_argument("--allow-origin", action="append", default=[], dest="origins",
                        help="another origin that may open the socket (repeatable; * for any)")
     serve.add_argument("--ping-interval", type=float, default=20.0,
@@ -38,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         state = load_state(args.target)
         served = app(state, manager=args.manager, allowed_origins=args.origins,
                      ping_interval=args.ping_interval, max_frame=args.max_frame)
-    except (TargetError, ValueError) as exc:
+    except (TargetError, ValueError, ImportError) as exc:
         print(f"nbstate serve: {exc}", file=sys.stderr)
         return 2
     print(f"nbstate: serving {state.__name__} on http://{args.host}:{args.port}/", flush=True)

@@ -19,7 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from ..errors import ProtocolError
 from ..events import error_info
 from ..inbox import Inbox
-from ..protocol import PROTOCOL_VERSION, Delta, ErrorInfo
+from ..protocol import PROTOCOL_VERSION, Delta, ErrorInfo, to_text
 
 __all__ = ["Connection", "Limits"]
 
@@ -73,7 +73,7 @@ class Connection:
         """The writer task: send queued frames until :meth:`stop`."""
         while (frame := await self._out.get()) is not None:
             try:
-                text = json.dumps(frame, ensure_ascii=False, allow_nan=False)
+                text = to_text(frame)
                 await self.socket.send_text(text)
             except (WebSocketDisconnect, RuntimeError, OSError):
                 return

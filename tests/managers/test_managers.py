@@ -29,7 +29,7 @@ def test_tokens_are_long_random_and_checked() -> None:
 
 def test_manager_from_names() -> None:
     assert isinstance(manager_from("memory"), MemoryManager)
-    with pytest.raises(ValueError, match="'memory' or 'disk:DIR'"):
+    with pytest.raises(ValueError, match="'memory', 'disk:DIR' or 'redis:"):
         manager_from("redis-ish")
 
 

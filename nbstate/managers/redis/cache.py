@@ -1,0 +1,139 @@
+"""A process's copy of a session: brought up to date from stored states, and what to write.
+
+**Refresh.** When another process stored newer states, only those states are read (in the round
+trip that takes the lock) and given to the cached session here: each var is validated against
+the class as defined now (:func:`nbstate.migrate.restore`, the path a class redefinition and a
+stored session take), the computed vars that read them are recomputed, and the session
+document is brought to the stored revision *without* a delta: the clients of this process got
+those deltas from the process that made them (:mod:`.delivery`). What no longer validates is
+reported once (:class:`~nbstate.StateMigrationWarning`) and its state is written back at the
+next commit, so the stored session heals rather than warning on every load.
+
+**What to write.** Only the states an event changed: those its deltas touch, and those whose
+backend vars (which never appear in a delta) changed, found by comparing their JSON form with
+the form last stored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from ...errors import UnknownStateError
+from ...instances import encode_state
+from ...migrate import dump_state, report, restore
+from ...protocol import Delta
+from ...session import Session
+
+__all__ = ["Copy"]
+
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+class Copy:
+    """What this process knows of the stored form of one session.
+
+    Attributes:
+        version: the stored version this copy matches (-1: none, load everything).
+        backend: per state path, the JSON of its backend vars as last stored or loaded.
+        heal: state paths to write at the next commit (they did not load cleanly).
+    """
+
+    def __init__(self) -> None:
+        self.version = -1
+        self.backend: dict[str, str] = {}
+        self.heal: set[str] = set()
+
+    def forget(self) -> None:
+        """The copy can no longer be trusted: the next section loads every state."""
+        self.version = -1
+        self.backend.clear()
+
+    def refresh(self, session: Session, states: dict[str, Any], rev: int, version: int,
+                mute: Any) -> None:
+        """Give ``session`` the stored ``states`` (path → ``{var: JSON}``) at ``rev``.
+
+        ``mute`` is a context manager under which the session's deltas are not stored or sent
+        (making a state no process had made yet publishes one).
+        """
+        problems: list[str] = []
+        ops: list[dict[str, Any]] = []
+        with mute:
+            for path, values in states.items():
+                try:
+                    state = session.state_at(path)
+                except UnknownStateError:
+                    problems.append(f"{path}: no state class has this path any more")
+                    continue
+                if not isinstance(values, dict):
+                    problems.append(f"{path}: not an object of vars")
+                    self.heal.add(path)
+                    continue
+                lost = restore(state, values)
+                if lost or set(values) != set(type(state).__nbstate_vars__):
+                    self.heal.add(path)
+                problems.extend(lost)
+                for name in values:
+                    session.computed.deps.invalidate((path, name))
+                ops.append({"op": "add", "path": "/" + path, "value": encode_state(state)})
+                self.backend[path] = _backend_json(state)
+            if ops:
+                session.document.commit(ops)
+            # computed vars of other states that read these, diffed against the new entries
+            computed = session.computed.ops(session.document)
+            if computed:
+                session.document.commit(computed)
+            session.document.revision = max(rev, 0)
+            session.document.history.clear()
+        self.version = version
+        report(problems, "the stored session does not fit the state classes as defined now")
+
+    def changed(self, session: Session, deltas: Iterable[Delta]) -> dict[str, str]:
+        """The JSON text of every state to write: those ``deltas`` touched, those whose
+        backend vars changed, and those to heal.
+
+        Raises:
+            VarTypeError: a backend var holds a value with no JSON form.
+        """
+        paths = set(self.heal)
+        for delta in deltas:
+            for op in delta["ops"]:
+                paths.add(op["path"][1:].partition("/")[0])
+        states = session.states()
+        for path, state in states.items():
+            if (path not in paths and _has_backend(state)
+                    and _backend_json(state) != self.backend.get(path)):
+                paths.add(path)
+        out: dict[str, str] = {}
+        for path in paths:
+            found = states.get(path)
+            if found is not None:
+                out[path] = _dumps(dump_state(found))
+        return out
+
+    def stored(self, session: Session, written: Iterable[str], version: int) -> None:
+        """The states at ``written`` were stored, making the stored version ``version``."""
+        states = session.states()
+        for path in written:
+            state = states.get(path)
+            if state is not None and _has_backend(state):
+                self.backend[path] = _backend_json(state)
+            self.heal.discard(path)
+        self.version = version
+
+    def everything(self, session: Session) -> dict[str, str]:
+        """The JSON text of every state (a new session, or one Redis lost)."""
+        return {path: _dumps(dump_state(state)) for path, state in session.states().items()}
+
+
+def _has_backend(state: Any) -> bool:
+    return any(not var.synced for var in type(state).__nbstate_vars__.values())
+
+
+def _backend_json(state: Any) -> str:
+    if not _has_backend(state):
+        return ""
+    values = dump_state(state)
+    cls = type(state)
+    return _dumps({n: v for n, v in values.items() if not cls.__nbstate_vars__[n].synced})

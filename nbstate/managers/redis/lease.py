@@ -1,0 +1,112 @@
+"""The per-token lock a server process holds while it changes a session.
+
+A lease is taken in one round trip (the same Lua call reads the stored revision and the states
+other processes wrote since this process's copy, and whether a resent message was already
+answered), renewed every third of its expiry while held (a handler that runs for minutes keeps
+it), and released by the write that stores the session's changes. Its fencing token makes a
+write after the lease was lost fail rather than overwrite newer state.
+
+Inside one process, a token's sections (an event, an ``async with self`` block) take turns on
+an ``asyncio.Lock`` first, so at most one section per process asks Redis for the lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import time
+
+from .errors import SessionBusyError
+from .store import Acquired, Store
+
+__all__ = ["OWNER", "Lease"]
+
+log = logging.getLogger("nbstate.redis")
+
+OWNER = f"{os.getpid()}-{secrets.token_hex(4)}"
+"""This process's name in lock values (``<pid>-<random>``), readable in ``redis-cli``."""
+
+
+class Lease:
+    """The lock of one token, as held by this process.
+
+    Args:
+        store: the Redis store.
+        token: the session's token.
+        wait: seconds to wait for a lock another process holds before giving up.
+    """
+
+    def __init__(self, store: Store, token: str, wait: float) -> None:
+        self.store = store
+        self.token = token
+        self.wait = wait
+        self.section = asyncio.Lock()
+        self.fence = 0
+        self.lock = ""
+        self.held = False
+        self.lost = False
+        self._renewer: asyncio.Task[None] | None = None
+
+    async def take(self, cached_version: int, answer_key: str = "") -> Acquired:
+        """Take the lock (call while holding :attr:`section`); retried while another process
+        holds it, up to :attr:`wait` seconds.
+
+        Returns what the store answered: ``"ok"`` (held now) or ``"answered"`` (not taken).
+
+        Raises:
+            SessionBusyError: the lock stayed taken for :attr:`wait` seconds.
+            RedisUnavailableError: Redis did not answer.
+        """
+        deadline = time.monotonic() + self.wait
+        pause = 0.002
+        while True:
+            got = await self.store.acquire(self.token, OWNER, cached_version, answer_key)
+            if got.status != "busy":
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise SessionBusyError(
+                    f"session {self.token[:8]}… stayed locked by another server process for "
+                    f"{self.wait:g} s (a handler still running there, or a process that died "
+                    "holding the lock, which expires by itself); send the event again later")
+            await asyncio.sleep(min(pause, left, max(got.wait, 1) / 1000))
+            pause = min(pause * 2, 0.05)
+        if got.status == "ok":
+            self.fence, self.lock = got.fence, f"{OWNER} {got.fence}"
+            self.held, self.lost = True, False
+            self._renewer = asyncio.get_running_loop().create_task(self._renew())
+        return got
+
+    def released(self) -> None:
+        """The lock was released (by the write that ended the section) or given up."""
+        self.held = False
+        if self._renewer is not None:
+            self._renewer.cancel()
+            self._renewer = None
+
+    async def _renew(self) -> None:
+        period = self.store.lock_ms / 3000
+        while self.held:
+            await asyncio.sleep(period)
+            if not self.held:
+                return
+            try:
+                if not await self.store.renew(self.token, self.lock):
+                    self.lost = True
+                    log.warning("nbstate: the lock of session %s… expired before it could be "
+                                "renewed; this process's next write of it will be refused",
+                                self.token[:8])
+                    return
+            except Exception as exc:  # Redis away: keep trying while the section lasts
+                log.warning("nbstate: could not renew a session lock: %s", exc)
+
+    async def aclose(self) -> None:
+        renewer, self._renewer = self._renewer, None
+        self.held = False
+        if renewer is not None:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
