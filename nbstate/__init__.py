@@ -14,6 +14,7 @@ import importlib
 import sys
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .components import ComponentState
 from .errors import (
     BackgroundMutationError,
     ComputedVarError,
@@ -31,6 +32,8 @@ from .errors import (
     VarTypeError,
 )
 from .handlers import EventSpec, event
+from .outputs import output
+from .outputs import set_renderer as _set_renderer
 from .session import Session, default_session
 from .session import add_session_finder as _add_session_finder
 from .state import State
@@ -39,6 +42,7 @@ from .vars import computed, var
 
 __all__ = [
     "BackgroundMutationError",
+    "ComponentState",
     "ComputedVarError",
     "DuplicateStateError",
     "EventHandlerError",
@@ -60,6 +64,7 @@ __all__ = [
     "default_session",
     "event",
     "get_state",
+    "output",
     "show",
     "var",
 ]
@@ -70,6 +75,7 @@ _S = TypeVar("_S", bound=State)
 
 if TYPE_CHECKING:
     from . import db as db
+    from .jupyter.display import Shown
     from .jupyter.widget import StateWidget
 
 
@@ -86,13 +92,14 @@ def get_state(cls: type[_S]) -> _S:
     return default_session().get_state(cls)
 
 
-def show(target: type[State] | State, *, display: bool = True) -> StateWidget:
-    """Display the live view of a state and return its widget, the anywidget model (for an
-    ``ipywidgets.VBox``, ``mo.ui.anywidget(...)``, ``ipywidgets.link``); ``display=False`` only
-    returns it. See :func:`nbstate.jupyter.display.show`."""
+def show(*targets: type[State] | State | Any, display: bool = True) -> StateWidget | Shown:
+    """Display the live view of each target — a state class, a state (a component's instance),
+    a free output — and return its widget, the anywidget model (for an ``ipywidgets.VBox``,
+    ``mo.ui.anywidget(...)``, ``ipywidgets.link``), or a tuple of them for several targets;
+    ``display=False`` only returns it. See :func:`nbstate.jupyter.display.show`."""
     from .jupyter.display import show as show_in_jupyter
 
-    return show_in_jupyter(target, display=display)
+    return show_in_jupyter(*targets, display=display)
 
 
 def _in_kernel() -> bool:
@@ -117,6 +124,15 @@ def _marimo() -> Any:
     return marimo
 
 
+def _render(value: Any) -> dict[str, Any]:
+    """An output's result as a mime bundle, through IPython's display formatter (loaded when
+    the first output renders)."""
+    from .jupyter.render import render_output
+
+    return render_output(value)
+
+
 _set_display_hook(_live_view)
+_set_renderer(_render)
 if "marimo" in sys.modules:  # a marimo kernel: one session per visitor's kernel context
     _add_session_finder(_marimo().marimo_session)

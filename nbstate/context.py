@@ -8,6 +8,8 @@ marimo) never see each other's:
   its lock) or ``"locked"`` (inside ``async with self``).
 - :data:`reading`: the read set of the computed var being evaluated, or ``None``; var reads add
   their key to it, which is how computed vars find their dependencies.
+- :data:`evaluating`: the session whose output is rendering now, or ``None``: free code in an
+  output (``ns.get_state(Sales)``) reads that session (:func:`current_session`).
 - :data:`transaction`: the :class:`Transaction` of the event handler running now, or ``None``:
   work outside the state (a database session, :mod:`nbstate.db`) joins it to commit at the
   handler's flush points and roll back with its state changes. The core drives it
@@ -21,10 +23,11 @@ modules below it never import it (no import circle in the core).
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Callable
 from typing import Any, Protocol
 
-__all__ = ["Participant", "SessionPort", "StatePort", "Transaction", "VarKey", "mode", "reading",
-           "transaction"]
+__all__ = ["Participant", "SessionPort", "StatePort", "Transaction", "VarKey", "current_session",
+           "evaluating", "mode", "reading", "set_session_finder", "transaction"]
 
 VarKey = tuple[str, str]
 """``(state path, var name)``: a var's identity within a session."""
@@ -32,6 +35,20 @@ VarKey = tuple[str, str]
 mode: contextvars.ContextVar[str | None] = contextvars.ContextVar("nbstate_mode", default=None)
 reading: contextvars.ContextVar[set[VarKey] | None] = contextvars.ContextVar(
     "nbstate_reading", default=None)
+evaluating: contextvars.ContextVar[Any] = contextvars.ContextVar("nbstate_evaluating",
+                                                                default=None)
+
+_finder: list[Callable[[], Any]] = []
+
+
+def set_session_finder(finder: Callable[[], Any]) -> None:
+    """Installed by :mod:`nbstate.session`: what :func:`current_session` answers."""
+    _finder[:] = [finder]
+
+
+def current_session() -> Any:
+    """The current session (:func:`nbstate.session.current_session`), for modules below it."""
+    return _finder[0]()
 
 
 class Participant(Protocol):

@@ -7,6 +7,11 @@ dirty ones (and those with ``cache=False``) and sends only what changed: a value
 or dict and changed a little goes out as the ops of the items that changed (a filtered list that
 gained one item is one ``add``), within the bounds of :func:`nbstate.jsondiff.diff` (a value
 mostly rewritten is one ``replace``).
+
+Outputs (:mod:`nbstate.outputs`) are computed vars too, with two differences here: one that
+rendered less than its ``min_interval`` ago stays dirty and :attr:`ComputedVars.later` is asked
+for a flush when it is due; and a changed output goes out as one ``replace`` of its whole mime
+bundle (a new image is never diffed).
 """
 
 from __future__ import annotations
@@ -151,11 +156,14 @@ class ComputedVars:
         states: the session's current state instances by path (see :class:`Dependencies`).
     """
 
-    __slots__ = ("_uncached", "deps")
+    __slots__ = ("_uncached", "deps", "later")
 
     def __init__(self, states: Mapping[str, StatePort] | None = None) -> None:
         self.deps = Dependencies(states)
         self._uncached: list[Node] | None = None  # most sessions have none
+        self.later: Callable[[float], bool] | None = None
+        """Asked for a flush in that many seconds (an output not yet due); ``False`` when none
+        can come (no event loop), and the output then renders at once."""
 
     def add(self, state: StatePort, explicit: Callable[[Any, str], VarKey]) -> None:
         """Take in a new state's computed vars; ``explicit`` resolves a ``deps=`` name."""
@@ -186,6 +194,7 @@ class ComputedVars:
         todo.extend(self._uncached or ())
         ops: list[dict[str, Any]] = []
         seen: set[tuple[int, str]] = set()
+        held: dict[VarKey, Node] = {}
         for state, var in todo:
             ident = (id(state), var.name)
             if ident in seen or not _current(self.deps.states, state):
@@ -193,6 +202,10 @@ class ComputedVars:
             seen.add(ident)
             doc = document.data.get(state._nb_path)
             if doc is None:
+                continue
+            output = getattr(var, "is_output", False)
+            if output and self._hold(var.wait(state)):
+                held[(state._nb_path, var.name)] = (state, var)
                 continue
             value = var.encoded(state)
             old = doc.get(var.name, _MISSING)
@@ -205,10 +218,18 @@ class ComputedVars:
                 path = pointer(state._nb_path, var.name)
                 if old is _MISSING:
                     ops.append({"op": "add", "path": path, "value": value})
+                elif output:
+                    ops.append({"op": "replace", "path": path, "value": value})
                 else:
                     ops.extend(diff(old, value, path))
         self.deps.dirty.clear()
+        if held:
+            self.deps.dirty.update(held)
         return ops
+
+    def _hold(self, wait: float) -> bool:
+        """Whether an output due in ``wait`` seconds waits for a later flush."""
+        return wait > 0 and self.later is not None and self.later(wait)
 
 
 def _current(states: Mapping[str, StatePort], state: StatePort) -> bool:

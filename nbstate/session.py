@@ -26,7 +26,7 @@ import contextvars
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from . import storage
+from . import context, storage
 from .changes import compact
 from .context import StatePort, VarKey
 from .dispatch import Dispatcher
@@ -35,6 +35,7 @@ from .instances import StateInstances
 from .listeners import Listener, Listeners
 from .lock import SessionLock
 from .mutations import Mutations, VarRoot
+from .outputs import RenderTimer
 from .protocol import Delta, ErrorInfo
 from .recompute import ComputedVars
 from .scheduler import FlushScheduler
@@ -69,6 +70,8 @@ class Session:
         self._dispatcher: Dispatcher | None = None  # made on the first event: most sessions idle
         self.assign: Callable[[Any, Any, Any], None] = self.mutations.assign
         """``state.<var> = value`` (the hot path of every assignment, one call deep)."""
+        # outputs held back by their min_interval flush when due
+        self.computed.later = RenderTimer(self.scheduler.flush_if_idle)
         classes.on_redefinition(self.instances)
 
     def _make(self, cls: type[State]) -> State:
@@ -325,7 +328,7 @@ def current_session() -> Session:
     """The session bound to this context, else the one a host's finder answers for the running
     visitor (marimo), else the process's one session (a Jupyter or Voila kernel, where one kernel
     is one visitor)."""
-    session = _bound.get()
+    session: Session | None = context.evaluating.get() or _bound.get()
     if session is not None:
         return session
     for finder in _finders:
@@ -339,3 +342,5 @@ def current_session() -> Session:
 
 default_session = current_session
 """The session of this context (see :func:`current_session`)."""
+
+context.set_session_finder(current_session)

@@ -7,7 +7,7 @@ keeps every name).
 Shape (JSON)::
 
     {"protocol": 1, "path": "todo", "title": "Todo", "doc": str,
-     "vars": [{"name": "draft", "trait": "draft", "kind": "base" | "computed",
+     "vars": [{"name": "draft", "trait": "draft", "kind": "base" | "computed" | "output",
                "label": "Draft", "help": str, "read_only": bool, "hidden": bool,
                "schema": {JSON Schema}}],
      "handlers": [{"name": "add", "label": "Add", "doc": str, "background": bool,
@@ -19,6 +19,8 @@ it has them (``Field(title=..., description=...)``), else the name in plain word
 (``min_stock`` → "Min stock"); a computed var's help may also come from its docstring.
 ``read_only`` is true for computed vars and vars declared ``ns.var(read_only=True)``;
 ``hidden`` vars are listed (views read their trait names here) but the default view skips them.
+An ``output`` (:mod:`nbstate.outputs`) carries a mime bundle; the default view shows it below
+the controls. A free output's state has the title ``""`` (the view shows no title).
 
 Schemas come from pydantic (JSON Schema draft 2020-12), with the fields of nested models
 titled the same plain way; a type pydantic cannot describe gets ``{}``. A view lists a state's
@@ -48,12 +50,14 @@ def spec_of(cls: type[State], trait: Callable[[str], str] = str) -> dict[str, An
     maps a var's name to the name its host carries it by."""
     var_specs = [_var_spec(name, var, "base", trait)
                  for name, var in cls.__nbstate_vars__.items() if var.synced]
-    var_specs += [_var_spec(name, var, "computed", trait)
+    var_specs += [_var_spec(name, var, "output" if getattr(var, "is_output", False)
+                            else "computed", trait)
                   for name, var in cls.__nbstate_computed__.items()]
     handlers = [_handler_spec(h) for name, h in cls.__nbstate_handlers__.items()
                 if name in cls.__dict__]
     return {"protocol": PROTOCOL_VERSION, "path": cls.__nbstate_path__,
-            "title": cls.__name__, "doc": _doc(cls.__dict__.get("__doc__")),
+            "title": cls.__dict__.get("__nbstate_title__", cls.__name__),
+            "doc": _doc(cls.__dict__.get("__doc__")),
             "vars": var_specs, "handlers": handlers}
 
 

@@ -132,7 +132,8 @@ class State:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        _set_up(cls)
+        if not cls.__dict__.get("__nbstate_abstract__"):
+            _set_up(cls)  # not a base such as ComponentState, or a component's template
 
     def __init__(self, session: SessionPort) -> None:
         """Made by a :class:`~nbstate.Session` only: one instance per class per session."""
@@ -206,7 +207,9 @@ def _set_up(cls: type[State]) -> None:
     """Read ``cls``'s body into descriptors and register its path."""
     parent = next((b for b in cls.__mro__[1:] if issubclass(b, State) and b is not State
                    and b.__nbstate_path__), None)
-    own = _snake(cls.__name__)
+    # a component's instance or a free output names its own path (nbstate.components,
+    # nbstate.outputs); no class name can clash with it
+    own = cls.__dict__.get("__nbstate_name__") or _snake(cls.__name__)
     cls.__nbstate_parent__ = parent
     cls.__nbstate_path__ = own if parent is None else f"{parent.__nbstate_path__}.{own}"
     path = cls.__nbstate_path__
@@ -253,7 +256,8 @@ def _set_up(cls: type[State]) -> None:
             names.update(klass.__dict__.get("__nbstate_computed__", {}))
     cls.__nbstate_names__ = frozenset(names)
     cls.__nbstate_setters__ = {name: getattr(cls, name) for name in names}
-    classes.register(cls)
+    if not cls.__dict__.get("__nbstate_component__"):
+        classes.register(cls)  # a component's instance classes belong to their session only
 
 
 def _own_hints(cls: type[State]) -> dict[str, Any]:

@@ -160,7 +160,8 @@ export interface StateSpec {
 
 export interface VarSpec {
   name: string;
-  kind: "base" | "computed";
+  /** An `output` carries a mime bundle (`{mime type: data}`), shown below the controls. */
+  kind: "base" | "computed" | "output";
   /** JSON Schema from pydantic; may hold `$defs` addressed by `#/$defs/<Name>`. */
   schema: JsonSchema;
 }

@@ -7,21 +7,38 @@ and kept on the session itself, so it lives and goes with that visitor's session
 global holds one visitor's host where another's code could reach it. A state as a cell's last
 expression renders its live view too. Changes made by cell code are flushed after each cell (and
 sooner while a loop in a cell runs, see :mod:`nbstate.session`), and stale traits are then sent
-whole (:meth:`JupyterHost.settle`).
+whole (:meth:`JupyterHost.settle`). Components shown by a cell are pinned by it, and unpinned
+components that nothing references are removed after each cell
+(:mod:`nbstate.jupyter.components`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..outputs import FreeOutput
 from ..session import Session, current_session
 from ..state import State
+from .components import ComponentViews
 from .host import JupyterHost
 from .widget import StateWidget, _execution_count
 
-__all__ = ["kernel_host", "mimebundle", "show"]
+__all__ = ["Shown", "Target", "kernel_host", "mimebundle", "show"]
 
 _HOST = "_nb_jupyter_host"
+_VIEWS = "_nb_component_views"
+
+Target = type[State] | State | FreeOutput[Any]
+"""What ``show`` displays: a state class, a state, or a free output."""
+
+
+class Shown(tuple[StateWidget, ...]):
+    """The widgets ``show`` displayed for several targets; as the cell's result it shows
+    nothing more."""
+
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        for widget in self:
+            widget._ipython_display_(**kwargs)
 
 
 def kernel_host(session: Session | None = None) -> JupyterHost:
@@ -32,44 +49,68 @@ def kernel_host(session: Session | None = None) -> JupyterHost:
         return host
     host = JupyterHost(session)
     setattr(session, _HOST, host)
+    views = ComponentViews(session, host)
+    setattr(session, _VIEWS, views)
     try:
         from IPython import get_ipython
     except ImportError:  # pragma: no cover - ipykernel depends on IPython
         return host
     shell = get_ipython()
     if shell is not None:
-        shell.events.register("post_execute", _after_cell(session, host))
+        shell.events.register("pre_run_cell", views.before_cell)
+        shell.events.register("post_execute", _after_cell(session, host, views))
     return host
 
 
-def _after_cell(session: Session, host: JupyterHost) -> Any:
+def _views(session: Session) -> ComponentViews:
+    kernel_host(session)
+    views: ComponentViews = getattr(session, _VIEWS)
+    return views
+
+
+def _after_cell(session: Session, host: JupyterHost, views: ComponentViews) -> Any:
     def after_cell() -> None:
         session.flush_if_idle()
         host.settle()
+        views.after_cell()
 
     return after_cell
 
 
-def show(target: type[State] | State, *, display: bool = True) -> StateWidget:
-    """Display the live view of a state and return its widget (the anywidget model).
+def show(*targets: Target, display: bool = True) -> StateWidget | Shown:
+    """Display the live view of each target and return its widget (the anywidget model); for
+    several targets, a :class:`Shown` tuple of their widgets, displayed one below the other.
 
-    A state class means the current session's instance of it. With ``display=False`` nothing is
-    displayed: put the widget in an ``ipywidgets.VBox``, ``mo.ui.anywidget(...)`` or a link.
-    As a cell's last line, ``show(...)`` still displays the view once.
+    A target is a state class (the current session's instance of it), a state (a component's
+    instance from ``create()``) or a free output (``@ns.output`` on a function). With
+    ``display=False`` nothing is displayed: put the widget in an ``ipywidgets.VBox``,
+    ``mo.ui.anywidget(...)`` or a link. As a cell's last line, ``show(...)`` still displays the
+    view once.
 
     Raises:
-        TypeError: ``target`` is neither a state class nor a state.
+        TypeError: no target, or a target that is none of those.
     """
+    if not targets:
+        raise TypeError("show expects a state class, a state or an output, got nothing")
+    widgets = [_show(target, display) for target in targets]
+    return widgets[0] if len(widgets) == 1 else Shown(widgets)
+
+
+def _show(target: Target, display: bool) -> StateWidget:
+    if isinstance(target, FreeOutput):
+        target = target.state_class
     if isinstance(target, State):
         state = target
     elif isinstance(target, type) and issubclass(target, State):
         state = current_session().get_state(target)
     else:
-        raise TypeError(f"show expects a state class or a state, got {target!r}")
-    widget = kernel_host(_session_of(state)).widget_for(state)
+        raise TypeError(f"show expects a state class, a state or an output, got {target!r}")
+    session = _session_of(state)
+    widget = kernel_host(session).widget_for(state)
     if display:
         from IPython.display import display as ipython_display
 
+        _views(session).shown(state)
         widget._nb_shown_at = None
         ipython_display(widget)  # type: ignore[no-untyped-call]
         widget._nb_shown_at = _execution_count()
@@ -83,5 +124,7 @@ def _session_of(state: State) -> Session:
 
 def mimebundle(state: State) -> dict[str, Any] | None:
     """The live view's mime bundle of ``state`` (a state as a cell's result)."""
-    bundle = kernel_host(_session_of(state)).widget_for(state)._repr_mimebundle_()
+    session = _session_of(state)
+    bundle = kernel_host(session).widget_for(state)._repr_mimebundle_()
+    _views(session).shown(state)
     return bundle[0] if isinstance(bundle, tuple) else bundle

@@ -161,6 +161,9 @@ _widget_classes: dict[type[State], type[StateWidget]] = {}
 
 def widget_class(cls: type[State]) -> type[StateWidget]:
     """The widget class of a state class (its own ``_css``; the loader ``_esm``)."""
+    # a component's instances share their template's widget class (their classes are many,
+    # and go with their instance)
+    cls = cls.__dict__.get("__nbstate_template__") or cls
     if cls in _widget_classes:
         return _widget_classes[cls]
     css = view_source(cls.__dict__.get("_css"))

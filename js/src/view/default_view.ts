@@ -13,6 +13,8 @@
  *                                          has [data-nb-var] (+ [data-nb-kind])
  *     div.nbstate-handlers                 div.nbstate-buttons > button[data-nb-handler], then
  *                                          form[data-nb-handler] per handler with params
+ *     div.nbstate-outputs                  div.nbstate-output[data-nb-output] per output
+ *                                          (outputs.ts), under the controls
  *     div.nbstate-children                 div.nbstate-child[data-nb-child] per substate
  *
  * A running handler's button or form has `aria-busy="true"` and `data-nb-running="true"` (and
@@ -21,6 +23,9 @@
  * `.nbstate-busy-shown`: a handler that answers within the delay never repaints the view. That
  * repaint would land in the middle of the round trip, while the kernel's answer is arriving,
  * and it costs 1–2 ms in a page as large as JupyterLab's.
+ *
+ * A state with a title of `""` (a free output's) shows no title, and with nothing but outputs
+ * no frame (`.nbstate-view-bare`): it reads as the cell's output.
  *
  * Errors: a handler's error shows until it is dismissed or the handler next succeeds; a
  * refused var set until it is dismissed or the var is edited again. An event or set that
@@ -37,6 +42,7 @@ import { handlerControl } from "./handlers";
 import { ensureStyle } from "./style";
 import { ERROR_EVENT, type Cleanup, type Listener, type ViewContext, type ViewStateSpec } from "./types";
 import { mountChildren } from "./children";
+import { outputArea } from "./outputs";
 
 /** How long a handler runs before the view shows it as busy (dimmed, progress cursor). */
 export const BUSY_STYLE_DELAY_MS = 100;
@@ -86,8 +92,16 @@ function build(ctx: ViewContext): Cleanup {
 
   const vars = h("div", { class: "nbstate-vars" });
   const controls: Control[] = [];
+  const outputs = h("div", { class: "nbstate-outputs" });
   for (const varSpec of state.vars) {
     if (varSpec.hidden) continue;
+    if (varSpec.kind === "output") {
+      const area = outputArea(varSpec.name);
+      area.update(model.get(varSpec.name));
+      listen(`change:${varSpec.name}`, () => area.update(model.get(varSpec.name)));
+      outputs.append(area.el);
+      continue;
+    }
     const control = varControl(model, varSpec, {
       edited: (name) => errors.clear(`${state.path}.${name}`),
       failed: notConnected,
@@ -99,6 +113,7 @@ function build(ctx: ViewContext): Cleanup {
     vars.append(control.row);
   }
   vars.hidden = controls.length === 0;
+  outputs.hidden = outputs.childElementCount === 0;
 
   const root = h("div", { class: "nbstate-view", "data-nb-path": state.path, tabindex: "-1" });
   const counts = new Map<HTMLElement, number>();
@@ -155,9 +170,10 @@ function build(ctx: ViewContext): Cleanup {
   const children = h("div", { class: "nbstate-children" });
   const stopChildren = mountChildren(ctx, children);
 
-  root.append(h("div", { class: "nbstate-title" }, state.title || state.path));
+  if (state.title !== "") root.append(h("div", { class: "nbstate-title" }, state.title || state.path));
+  else if (controls.length === 0 && state.handlers.length === 0) root.classList.add("nbstate-view-bare");
   if (state.doc) root.append(h("div", { class: "nbstate-doc" }, state.doc));
-  root.append(errors.el, vars, handlers, children);
+  root.append(errors.el, vars, handlers, outputs, children);
   el.replaceChildren(root);
   return () => {
     clearTimeout(showBusy);

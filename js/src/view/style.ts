@@ -63,6 +63,15 @@ const CSS = `
 .nbstate-error-item{display:flex;gap:8px;align-items:flex-start;justify-content:space-between;color:var(--jp-ui-font-color1,#212121);background:var(--jp-layout-color2,#f5f5f5);border-left:4px solid var(--jp-error-color1,#c62828);border-radius:3px;padding:4px 6px 4px 8px;white-space:pre-wrap}
 .nbstate-view .nbstate-dismiss{padding:0 6px;line-height:1.3;flex:none}
 [data-nb-invalid=true]>.nbstate-label{text-decoration:underline wavy var(--jp-error-color1,#c62828)}
+.nbstate-outputs{display:flex;flex-direction:column;gap:8px;margin-top:10px}
+.nbstate-outputs[hidden]{display:none}
+.nbstate-view-bare{border:none;padding:0}
+.nbstate-output{min-width:0;overflow-x:auto}
+.nbstate-output img{max-width:100%;height:auto;display:block}
+.nbstate-output pre{margin:0;font-family:var(--jp-code-font-family,monospace);font-size:var(--jp-code-font-size,12px);white-space:pre-wrap}
+.nbstate-output table{border-collapse:collapse}
+.nbstate-output th,.nbstate-output td{border-bottom:1px solid var(--jp-border-color2,#e0e0e0);padding:2px 8px;text-align:right}
+.nbstate-output-error{background:var(--jp-layout-color2,#f5f5f5);border-left:4px solid var(--jp-error-color1,#c62828);border-radius:3px;padding:4px 8px}
 .nbstate-children{margin-top:8px;padding-left:8px;border-left:2px solid var(--jp-border-color2,#e0e0e0)}
 .nbstate-children[hidden]{display:none}
 `;

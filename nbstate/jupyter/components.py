@@ -1,0 +1,53 @@
+"""Component state in a Jupyter kernel: views pin their component, closed views unpin it.
+
+A component shown in a cell (``ns.show(Counter.create())``, or as the cell's result) is pinned
+by that cell. When the same cell runs again its outputs are replaced, so its views are closed
+and its pins go; after every cell the session's components are swept
+(:meth:`nbstate.components.Components.sweep`), and the models of the removed ones are closed.
+A cell is known by the ``cellId`` the frontend sends with it (JupyterLab, Notebook 7, Voila and
+nbclient do); without one, its pins stay for the kernel's life.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..components import components_of, is_component
+from ..session import Session
+from ..state import State
+from .host import JupyterHost
+
+__all__ = ["ComponentViews"]
+
+
+class ComponentViews:
+    """The pins of one session's component views, by cell, and the sweep after each cell."""
+
+    def __init__(self, session: Session, host: JupyterHost) -> None:
+        self.session = session
+        self.host = host
+        self.cell: str | None = None
+        """The ``cellId`` of the cell running now."""
+        components_of(session).removed.append(self._close)
+
+    def shown(self, state: State) -> None:
+        """``state``'s view was displayed by the running cell."""
+        if is_component(state):
+            components_of(self.session).pin(state._nb_path, ("cell", self.cell))
+
+    def before_cell(self, info: Any = None) -> None:
+        """IPython's ``pre_run_cell``: the cell's previous outputs are about to go."""
+        self.cell = getattr(info, "cell_id", None)
+        if self.cell is not None:
+            components_of(self.session).unpin(("cell", self.cell))
+
+    def after_cell(self) -> None:
+        components_of(self.session).sweep()
+
+    def _close(self, paths: list[str]) -> None:
+        for path in paths:
+            widget = self.host.widgets.pop(path, None)
+            if widget is not None:
+                widget.close()
+            self.host._traits.pop(path, None)
+            self.host._stale.pop(path, None)
