@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["RedisServer", "redis_server"]
+__all__ = ["RedisServer", "RoundTrips", "redis_server"]
 
 
 def _free_port() -> int:
@@ -108,3 +108,30 @@ def redis_server() -> Iterator[RedisServer]:
         yield server.start()
     finally:
         server.close()
+
+
+class RoundTrips:
+    """Counts requests sent to Redis by redis-py's asyncio connections in this process: each
+    ``send_packed_command`` is one request and its answer (a pipeline is one), so the count is
+    the number of round trips."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    @contextlib.contextmanager
+    def counting(self) -> Iterator[RoundTrips]:
+        from redis.asyncio.connection import AbstractConnection
+
+        original = AbstractConnection.send_packed_command
+        counter = self
+
+        async def send(conn: AbstractConnection, command: object,
+                       check_health: bool = True) -> None:
+            counter.count += 1
+            await original(conn, command, check_health)  # type: ignore[arg-type]
+
+        AbstractConnection.send_packed_command = send  # type: ignore[method-assign,assignment]
+        try:
+            yield self
+        finally:
+            AbstractConnection.send_packed_command = original  # type: ignore[method-assign]

@@ -97,19 +97,26 @@ class Copy:
             VarTypeError: a backend var holds a value with no JSON form.
         """
         paths = set(self.heal)
+        states = session.states()
         for delta in deltas:
             for op in delta["ops"]:
-                paths.add(op["path"][1:].partition("/")[0])
-        states = session.states()
-        for path, state in states.items():
-            if (path not in paths and _has_backend(state)
-                    and _backend_json(state) != self.backend.get(path)):
+                path, _, below = op["path"][1:].partition("/")
+                if path in paths:
+                    continue
+                state = states.get(path)
+                # a computed var's change is derived, not stored
+                if state is None or not below or below.partition("/")[0].replace(
+                        "~1", "/").replace("~0", "~") in type(state).__nbstate_vars__:
+                    paths.add(path)
+        for path, found in states.items():
+            if (path not in paths and _has_backend(found)
+                    and _backend_json(found) != self.backend.get(path)):
                 paths.add(path)
         out: dict[str, str] = {}
         for path in paths:
-            found = states.get(path)
-            if found is not None:
-                out[path] = _dumps(dump_state(found))
+            chosen = states.get(path)
+            if chosen is not None:
+                out[path] = _dumps(dump_state(chosen))
         return out
 
     def stored(self, session: Session, written: Iterable[str], version: int) -> None:

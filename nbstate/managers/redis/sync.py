@@ -58,6 +58,7 @@ class SessionSync:
         self._io = asyncio.Lock()
         self._writer: asyncio.Task[None] | None = None
         self._failure: BaseException | None = None
+        self._leaving = False
         session.subscribe(self)
 
     # ----------------------------------------------------------------- the session's listener
@@ -116,17 +117,21 @@ class SessionSync:
         """End a section: store what it changed and ``answer``, release the lock, send the
         deltas to this process's clients. Returns the error that kept it from being stored
         (the session then reloads from the store at the next section), or ``None``."""
-        if self._writer is not None and not self._writer.done():
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._writer)
-        await self._write(release=True, answer_key=answer_key, answer=answer)
+        self._leaving = True  # a write the last flush asked for goes with this one
+        try:
+            if self._writer is not None and not self._writer.done():
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self._writer)
+            await self._write(release=True, answer_key=answer_key, answer=answer)
+        finally:
+            self._leaving = False
         failure, self._failure = self._failure, None
         return failure
 
     async def _write(self, release: bool, answer_key: str = "",
                      answer: dict[str, Any] | None = None) -> None:
         async with self._io:
-            if not self.lease.held:
+            if not self.lease.held or (self._leaving and not release):
                 return
             if self._failure is not None:
                 if release:
