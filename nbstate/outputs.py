@@ -27,6 +27,7 @@ session the output belongs to.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 import inspect
 import os
@@ -187,7 +188,8 @@ class RenderTimer:
             return True
         if timer is not None:
             timer.cancel()
-        self._timer = loop.call_later(delay, self._due)
+        # a context of its own: the flush must not run as the handler that asked for it
+        self._timer = loop.call_later(delay, self._due, context=contextvars.Context())
         return True
 
     def _due(self) -> None:

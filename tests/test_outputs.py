@@ -220,3 +220,15 @@ def test_bad_declarations_are_refused() -> None:
         declare(lambda self, x: x)
     with pytest.raises(ValueError, match="min_interval"):
         ns.output(min_interval=-1)(lambda self: 1)
+
+
+async def test_a_render_held_back_in_handlers_comes_when_due(session: ns.Session) -> None:
+    sales = session.get_state(OutSales)
+    for months in (4, 5):
+        await session.set_var("out_sales", "months", months)
+    await session.dispatch("out_sales.set_months", {"months": 6})  # flushed inside the handler
+    assert CALLS["chart"] == 1  # rendered just now, when the state was made: all held back
+    await asyncio.sleep(0.2)
+    assert CALLS["chart"] == 2
+    assert session.snapshot()["out_sales"]["chart"] == sales.chart
+    assert sales.months == 6
