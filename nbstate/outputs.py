@@ -173,15 +173,16 @@ class RenderTimer:
     delay asks for ``flush()`` that many seconds from now (the earliest asked for wins).
     Returns ``False`` without a running event loop, where no later flush could come."""
 
-    __slots__ = ("_flush", "_timer")
+    __slots__ = ("_flush", "_holding", "_timer")
 
     def __init__(self, flush: Callable[[], Any]) -> None:
         self._flush = flush
         self._timer: asyncio.TimerHandle | None = None
+        self._holding = True
 
     def __call__(self, delay: float) -> bool:
         loop = asyncio.events._get_running_loop()
-        if loop is None:
+        if loop is None or not self._holding:
             return False
         timer = self._timer
         if timer is not None and timer.when() <= loop.time() + delay:
@@ -195,6 +196,19 @@ class RenderTimer:
     def _due(self) -> None:
         self._timer = None
         self._flush()  # a handler holding the lock flushes the outputs itself
+
+    def flush_now(self) -> None:
+        """Render the held-back outputs now, whatever their interval (a host at the end of a
+        notebook cell: what the cell left must be in the saved widget state)."""
+        if self._timer is None:
+            return
+        self._timer.cancel()
+        self._timer = None
+        self._holding = False
+        try:
+            self._flush()
+        finally:
+            self._holding = True
 
 
 class FreeOutput(Generic[T]):

@@ -110,3 +110,16 @@ def test_show_displays_once_and_returns_the_widget() -> None:
     assert boxed[0]["text"] == "True TodoWidget\n"
     assert [o["output_type"] for o in boxed[1:]] == ["execute_result"]
     assert view in boxed[1]["data"]
+
+
+def test_sales_notebook_outputs_are_in_the_saved_state() -> None:
+    path = next(p for p in NOTEBOOKS if p.name == "sales.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell('ns.get_state(Sales).region = "south"'))
+    document = _execute(nb, path)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if "image/png" in o.get("data", {})]  # no stray figure
+    saved = _saved_vars(nb)
+    assert saved["sales"]["chart"]["image/png"] == document["sales"]["chart"]["image/png"]
+    assert "<table" in saved["sales"]["table"]["text/html"]
+    assert saved["output-summary"]["summary"]["text/markdown"].startswith("**south**: ")

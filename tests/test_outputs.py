@@ -16,7 +16,7 @@ import pytest
 from IPython.display import Markdown
 
 import nbstate as ns
-from nbstate.outputs import ERROR_MIME, FreeOutput, error_bundle, render
+from nbstate.outputs import ERROR_MIME, FreeOutput, RenderTimer, error_bundle, render
 from nbstate.session import bind_session
 from nbstate.spec import spec_of
 
@@ -232,3 +232,16 @@ async def test_a_render_held_back_in_handlers_comes_when_due(session: ns.Session
     assert CALLS["chart"] == 2
     assert session.snapshot()["out_sales"]["chart"] == sales.chart
     assert sales.months == 6
+
+
+async def test_flush_now_renders_what_is_held_back(session: ns.Session) -> None:
+    sales = session.get_state(OutSales)
+    await session.set_var("out_sales", "months", 7)
+    assert CALLS["chart"] == 1
+    timer = session.computed.later
+    assert isinstance(timer, RenderTimer)
+    timer.flush_now()
+    assert CALLS["chart"] == 2
+    assert session.snapshot()["out_sales"]["chart"] == sales.chart
+    await asyncio.sleep(0.15)
+    assert CALLS["chart"] == 2  # the timer it replaced does not render again

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..outputs import FreeOutput
+from ..outputs import FreeOutput, RenderTimer
 from ..session import Session, current_session
 from ..state import State
 from .components import ComponentViews
@@ -71,6 +71,8 @@ def _views(session: Session) -> ComponentViews:
 def _after_cell(session: Session, host: JupyterHost, views: ComponentViews) -> Any:
     def after_cell() -> None:
         session.flush_if_idle()
+        if isinstance(session.computed.later, RenderTimer):
+            session.computed.later.flush_now()  # outputs the cell changed, even if just drawn
         host.settle()
         views.after_cell()
 

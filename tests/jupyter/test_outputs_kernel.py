@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import queue
@@ -112,10 +113,8 @@ def _set(kc: BlockingKernelClient, comm_id: str, var: str, value: Any) -> int:
 def _collect(kc: BlockingKernelClient, seconds: float) -> list[dict[str, Any]]:
     seen, deadline = [], time.monotonic() + seconds
     while time.monotonic() < deadline:
-        try:
+        with contextlib.suppress(queue.Empty):
             seen.append(kc.get_iopub_msg(timeout=0.05))
-        except queue.Empty:
-            pass
     return seen
 
 
