@@ -11,7 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-import pandas as pd  # type: ignore[import-untyped]
+import pandas as pd
 import pytest
 from IPython.display import Markdown
 
