@@ -23,7 +23,8 @@ from typing import Any
 from ...errors import UnknownStateError
 from ...instances import encode_state
 from ...migrate import dump_state, report, restore
-from ...protocol import Delta
+from ...plain import untrack
+from ...protocol import Delta, encode
 from ...session import Session
 
 __all__ = ["Copy"]
@@ -116,7 +117,7 @@ class Copy:
         for path in paths:
             chosen = states.get(path)
             if chosen is not None:
-                out[path] = _dumps(dump_state(chosen))
+                out[path] = _stored_json(session, chosen)
         return out
 
     def stored(self, session: Session, written: Iterable[str], version: int) -> None:
@@ -131,16 +132,51 @@ class Copy:
 
     def everything(self, session: Session) -> dict[str, str]:
         """The JSON text of every state (a new session, or one Redis lost)."""
-        return {path: _dumps(dump_state(state)) for path, state in session.states().items()}
+        return {path: _stored_json(session, state) for path, state in session.states().items()}
+
+
+def _stored_json(session: Session, state: Any) -> str:
+    """``state``'s stored form as JSON text: its base vars as the session document holds
+    them (already JSON: nothing is encoded twice), then its backend vars."""
+    cls = type(state)
+    entry = session.document.data.get(state._nb_path)
+    if entry is None:
+        return _dumps(dump_state(state))
+    values: dict[str, Any] = {}
+    for name, var in cls.__nbstate_vars__.items():
+        values[name] = entry[name] if var.synced else None
+    if _has_backend(state):
+        values.update(_backend(state))
+    return _dumps(values)
 
 
 def _has_backend(state: Any) -> bool:
-    return any(not var.synced for var in type(state).__nbstate_vars__.values())
+    flag: bool | None = _BACKEND.get(type(state))
+    if flag is None:
+        flag = _BACKEND[type(state)] = any(
+            not var.synced for var in type(state).__nbstate_vars__.values())
+    return flag
+
+
+_BACKEND: dict[type, bool] = {}
+
+
+def _backend(state: Any) -> dict[str, Any]:
+    """The JSON form of ``state``'s backend vars.
+
+    Raises:
+        VarTypeError: one holds a value with no JSON form.
+    """
+    cls = type(state)
+    out: dict[str, Any] = {}
+    for name, var in cls.__nbstate_vars__.items():
+        if not var.synced:
+            try:
+                out[name] = encode(untrack(state._nb_values[name]))
+            except Exception:
+                return dict(dump_state(state))  # raises the error that names the var
+    return out
 
 
 def _backend_json(state: Any) -> str:
-    if not _has_backend(state):
-        return ""
-    values = dump_state(state)
-    cls = type(state)
-    return _dumps({n: v for n, v in values.items() if not cls.__nbstate_vars__[n].synced})
+    return _dumps(_backend(state)) if _has_backend(state) else ""

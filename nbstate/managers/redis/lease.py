@@ -49,6 +49,7 @@ class Lease:
         self.held = False
         self.lost = False
         self._renewer: asyncio.Task[None] | None = None
+        self._due: asyncio.TimerHandle | None = None
 
     async def take(self, cached_version: int, answer_key: str = "") -> Acquired:
         """Take the lock (call while holding :attr:`section`); retried while another process
@@ -77,20 +78,33 @@ class Lease:
         if got.status == "ok":
             self.fence, self.lock = got.fence, f"{OWNER} {got.fence}"
             self.held, self.lost = True, False
-            self._renewer = asyncio.get_running_loop().create_task(self._renew())
+            # a timer, not a task: most sections end long before the first renewal is due
+            self._due = asyncio.get_running_loop().call_later(self.store.lock_ms / 3000,
+                                                              self._start_renewing)
         return got
 
     def released(self) -> None:
         """The lock was released (by the write that ended the section) or given up."""
         self.held = False
+        if self._due is not None:
+            self._due.cancel()
+            self._due = None
         if self._renewer is not None:
             self._renewer.cancel()
             self._renewer = None
 
+    def _start_renewing(self) -> None:
+        self._due = None
+        if self.held:
+            self._renewer = asyncio.get_running_loop().create_task(self._renew())
+
     async def _renew(self) -> None:
         period = self.store.lock_ms / 3000
+        first = True
         while self.held:
-            await asyncio.sleep(period)
+            if not first:
+                await asyncio.sleep(period)
+            first = False
             if not self.held:
                 return
             try:
@@ -105,7 +119,7 @@ class Lease:
 
     async def aclose(self) -> None:
         renewer, self._renewer = self._renewer, None
-        self.held = False
+        self.released()
         if renewer is not None:
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

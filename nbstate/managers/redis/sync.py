@@ -67,7 +67,13 @@ class SessionSync:
         if self._muted:
             return
         self.pending.append(delta)
-        if self.lease.held and (self._writer is None or self._writer.done()):
+        if self.lease.held and not self._leaving:
+            # a flush inside a handler (a yield): written soon, unless the section ends first
+            asyncio.get_running_loop().call_soon(self._write_soon)
+
+    def _write_soon(self) -> None:
+        if (self.lease.held and not self._leaving and self.pending
+                and (self._writer is None or self._writer.done())):
             self._writer = asyncio.get_running_loop().create_task(self._write(release=False))
 
     def on_error(self, error: ErrorInfo) -> None:
