@@ -56,6 +56,7 @@ from .tracking import (
     _Removed,
     _retire,
     _set_link,
+    link_object,
 )
 from .validation import JSON_SCALARS, item_shape, validate_item, validate_items, validate_key
 
@@ -75,6 +76,10 @@ def wrap(value: Any, shape: Shape, parent: _Parent, key: Any, *, within: bool = 
     kind = type(value)
     if kind in SCALAR_TYPES:
         return value
+    if _PLAIN_OBJECTS.get(kind):  # the usual item of a list of rows: a model not yet tracked
+        tracked = track_object(value, wrap)
+        link_object(tracked, parent, key)
+        return tracked
     if isinstance(value, (TrackedList, TrackedDict, TrackedSet)) or is_tracked_object(value):
         linked = _link_of(value)[0]
         # a detached node put back keeps its children, so their undo entries still apply
@@ -95,6 +100,7 @@ def wrap(value: Any, shape: Shape, parent: _Parent, key: Any, *, within: bool = 
     elif isinstance(value, set):
         node = value if kind is TrackedSet else TrackedSet(value)
     elif trackable_object(value):
+        _PLAIN_OBJECTS[kind] = not is_tracked_object(value)
         node = track_object(value, wrap)
     else:
         return value
@@ -102,6 +108,10 @@ def wrap(value: Any, shape: Shape, parent: _Parent, key: Any, *, within: bool = 
         node._nb_shape = shape
     _set_link(node, parent, key)
     return node
+
+
+_PLAIN_OBJECTS: dict[type, bool] = {}
+"""Trackable classes (:func:`~nbstate.models.trackable_object`), not tracking ones: True."""
 
 
 def _adopt(parent: TrackedContainer, value: Any, key: Any, place: Place | None) -> Any:

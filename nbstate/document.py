@@ -142,9 +142,30 @@ class SessionDocument:
     def _apply(self, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = ops
         data = self.data
+        # containers found at a path, for the next op below them: valid while the ops only
+        # replace scalars (anything else may move or replace them)
+        found: dict[str, Any] = {}
         for i, op in enumerate(ops):
             kind = op["op"]
             path = op["path"]
+            if kind == "replace" and type(value := op["value"]) in _SCALARS and "~" not in path:
+                # the most frequent op: a field or item deep in a var set to a plain value
+                parent_path, _, last = path.rpartition("/")
+                parent = found.get(parent_path)
+                if parent is None:
+                    parent = found[parent_path] = self._container_at(parent_path, found)
+                if type(parent) is dict and last in parent:
+                    parent[last] = value
+                elif type(parent) is list and last.isdigit() and (
+                        last[0] != "0" or last == "0") and int(last) < len(parent):
+                    parent[int(last)] = value
+                else:
+                    parent = None
+                if parent is not None:
+                    if out is not ops:
+                        out.append(op)
+                    continue
+            found.clear()
             state, _, below = path[1:].partition("/")  # a state path holds no "/" nor "~"
             entry = None
             if below:
@@ -174,6 +195,25 @@ class SessionDocument:
                 out.append(op)
         return out
 
+    def _container_at(self, path: str, found: dict[str, Any]) -> Any:
+        """The list or dict at ``path`` (an absolute path with no escapes; a state's entry is
+        copied first when it is shared), or ``None``; each container on the way is kept in
+        ``found``."""
+        head, _, token = path.rpartition("/")
+        if not head:
+            entry = self.data.get(token)
+            if entry is not None and id(entry) in _SHARED_IDS:
+                self.data[token] = entry = copy_json(entry)  # copy on write
+            return entry
+        parent = found.get(head)
+        if parent is None:
+            parent = found[head] = self._container_at(head, found)
+        try:
+            node = parent[int(token)] if type(parent) is list else parent[token]
+        except (KeyError, IndexError, ValueError, TypeError):
+            return None
+        return node if type(node) is list or type(node) is dict else None
+
     def _own_all(self) -> None:
         for state, entry in self.data.items():
             if id(entry) in _SHARED_IDS:
@@ -202,6 +242,8 @@ class SessionDocument:
         """The deltas after ``revision`` if still held, else ``None`` (send a snapshot)."""
         return self.history.since(revision, self.revision)
 
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 _DEFAULTS: dict[str, dict[str, Any]] = {}
 """The first entry each state path had in a document of this process, shared with every later

@@ -19,15 +19,26 @@ import dataclasses
 import functools
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from math import isfinite
 from typing import Any, Protocol
 
 import pydantic
 
-from .plain import SCALAR_TYPES, TRACKED_MARK, is_tracked_object, plain_type, same_value, untrack
+from .changes import Entry
+from .plain import SCALAR_TYPES, TRACKED_MARK, plain_type, same_value, untrack
 from .shapes import ANY, Shape, field_shape
-from .tracking import _MISSING, _emit, _locate, _relink, _retire, _unlink
-from .validation import validate_item
+from .tracking import (
+    _JSON_SCALARS,
+    _MISSING,
+    _emit,
+    _locate,
+    _path,
+    _relink,
+    _retire,
+    _unlink,
+)
+from .validation import JSON_SCALARS, validate_item
 
 __all__ = ["Wrap", "track_object", "trackable_object"]
 
@@ -58,24 +69,28 @@ def trackable_object(value: Any) -> bool:
 def track_object(node: Any, wrap: Wrap) -> Any:
     """``node`` (a :func:`trackable_object`) with its class swapped for tracking and its fields
     tracked by ``wrap``; not yet linked to a parent."""
-    if not is_tracked_object(node):
-        plain: type = type(node)
-        node.__class__ = _tracked_class(plain, wrap)
-    cls = plain_type(node)
-    for name in _field_names(node):
-        v = node.__dict__.get(name, _MISSING)
+    cls: type = type(node)
+    if getattr(cls, TRACKED_MARK, False) is True:
+        cls = cls.__mro__[1]
+    else:  # past pydantic's __setattr__, which has nothing to do for it and takes ~1 µs
+        object.__setattr__(node, "__class__", _tracked_class(cls, wrap))
+    fields = node.__dict__
+    for name in _field_names(cls):
+        v = fields.get(name, _MISSING)
         if v is _MISSING or type(v) in SCALAR_TYPES:
             continue
         wrapped = wrap(v, field_shape(cls, name) or ANY, node, name, within=True)
         if wrapped is not v:
-            node.__dict__[name] = wrapped
+            fields[name] = wrapped
     return node
 
 
-def _field_names(node: Any) -> Iterable[str]:
-    if isinstance(node, pydantic.BaseModel):
-        return type(node).model_fields.keys()
-    return (f.name for f in dataclasses.fields(node))
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    fields = getattr(cls, "__pydantic_fields__", None)  # models, pydantic dataclasses
+    if fields is not None:
+        return tuple(fields)
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 @functools.cache
@@ -88,6 +103,9 @@ def _tracked_class(cls: type, wrap: Wrap) -> type:
     """
     base_setattr = typing.cast(Callable[[Any, str, Any], None], cls.__setattr__)
     is_model = issubclass(cls, pydantic.BaseModel)
+    # a __setattr__ of the class's own (pydantic's, with validate_assignment) may store a
+    # validated copy of the value set; object's stores the value itself
+    copies = base_setattr is not object.__setattr__
     shapes: dict[str, Shape | None] = {}  # field shapes by name, as first asked for
 
     def __setattr__(self: Any, name: str, value: Any) -> None:
@@ -99,21 +117,35 @@ def _tracked_class(cls: type, wrap: Wrap) -> type:
             base_setattr(self, name, value)
             return
         place = _locate(self)
-        value = validate_item(shape, value, self, name, place)
-        if type(value) not in SCALAR_TYPES:
-            value = wrap(value, shape, self, name)
-        fields = self.__dict__
-        old = fields.get(name, _MISSING)
-        if old is value or same_value(old, value):
-            return
+        kind = type(value)
+        if kind is shape.annotation and kind in JSON_SCALARS and (
+                kind is not str or value.isascii()) and (kind is not float or isfinite(value)):
+            # the common case, a field set to a plain value of its own type: no validation
+            # (pydantic would return it as it is), nothing to track
+            old = self.__dict__.get(name, _MISSING)
+            if old is value or (type(old) is kind and old == value):
+                return
+        else:
+            value = validate_item(shape, value, self, name, place)
+            if type(value) not in SCALAR_TYPES:
+                value = wrap(value, shape, self, name)
+            old = self.__dict__.get(name, _MISSING)
+            if old is value or same_value(old, value):
+                return
         base_setattr(self, name, value)
-        fields = self.__dict__  # pydantic's validate_assignment puts in a new one
-        stored = fields.get(name, _MISSING)
-        if stored is not value and stored is not _MISSING:
-            # validate_assignment models store a validated copy: track that one instead
-            value = fields[name] = wrap(stored, shape, self, name)
-        entry = _emit("replace", (name,), value, functools.partial(_object_set, self, name, old),
-                      place)
+        if copies:
+            stored = self.__dict__.get(name, _MISSING)  # validate_assignment put in a new dict
+            if stored is not value and stored is not _MISSING:
+                # validate_assignment models store a validated copy: track that one instead
+                value = self.__dict__[name] = wrap(stored, shape, self, name)
+        undo = functools.partial(_object_set, self, name, old)
+        entry: Entry | None
+        if place is not None and place[1] is not None and place[3] is None and (
+                type(value) in _JSON_SCALARS):  # as _emit's common case, one call less
+            entry = place[0].record({"op": "replace", "path": _path(place[1], (name,)),
+                                     "value": value}, undo, place[2])
+        else:
+            entry = _emit("replace", (name,), value, undo, place)
         if old is not _MISSING and type(old) not in SCALAR_TYPES:
             _retire(old, place, entry)
 

@@ -35,27 +35,30 @@ class VarRoot:
     link: a var that holds strings, numbers, bools or ``None`` has none.
     """
 
-    __slots__ = ("mutations", "state", "var")
+    __slots__ = ("_key", "_path", "_synced", "mutations", "state", "var")
 
     def __init__(self, mutations: Mutations, state: StatePort, var: Any) -> None:
         self.mutations = mutations
         self.state = state
         self.var = var
+        # read on every change of the value: kept here rather than looked up each time
+        self._path: str = state._nb_path
+        self._key: VarKey = var.key
+        self._synced: tuple[str, ...] | None = var.key if var.synced else None
 
     @property
     def pointer(self) -> str:
         return var_pointer(self.var.key)
 
     def where(self) -> tuple[str, ...] | None:
-        state = self.state
         if context.mode.get() == "background" or (
-                self.mutations._states.get(state._nb_path) is not state):
-            self.mutations.check(state, self.var.name)  # raises
+                self.mutations._states.get(self._path) is not self.state):
+            self.mutations.check(self.state, self.var.name)  # raises
         # the key is (state path, var name): the var is declared by the state that holds it
-        return self.var.key if self.var.synced else None
+        return self._synced
 
     def record(self, op: dict[str, Any] | None, undo: Callable[[], None], stable: bool) -> Entry:
-        key = self.var.key
+        key = self._key
         entry = Entry(op, undo, key, stable)
         mutations = self.mutations
         mutations.log.entries.append(entry)

@@ -73,6 +73,7 @@ __all__ = [
     "encode",
     "escape_token",
     "pointer",
+    "to_text",
 ]
 
 PROTOCOL_VERSION = 1
@@ -219,6 +220,19 @@ def encode(value: Any) -> Any:
 _SCALARS = frozenset({str, int, float, bool})
 
 
+def to_text(message: Any) -> str:
+    """Return ``message`` (JSON-ready data: a frame, a delta) as compact JSON text (RFC 8259).
+
+    pydantic-core's encoder writes it, non-ASCII characters as themselves (UTF-8 once the
+    transport sends it). Values reach a message only after :mod:`nbstate.travel` admitted them,
+    so NaN, ±Infinity and lone surrogates never get here.
+
+    Raises:
+        pydantic_core.PydanticSerializationError: a value has no JSON form.
+    """
+    return pydantic_core.to_json(message).decode()
+
+
 def escape_token(token: str) -> str:
     """Escape one JSON Pointer reference token (RFC 6901 §3: ``~`` → ``~0``, ``/`` → ``~1``)."""
     if "~" in token or "/" in token:
@@ -235,9 +249,11 @@ def pointer(*tokens: str | int) -> str:
 
 
 def copy_json(value: Any) -> Any:
-    """A copy of JSON data that shares no list or dict with ``value`` (faster than deepcopy)."""
-    if isinstance(value, list):
-        return [copy_json(v) if isinstance(v, (list, dict)) else v for v in value]
-    if isinstance(value, dict):
-        return {k: copy_json(v) if isinstance(v, (list, dict)) else v for k, v in value.items()}
+    """A copy of JSON data that shares no list or dict with ``value``.
+
+    pydantic-core's encoder makes it: for JSON data its output is a new copy of the input, two to
+    five times faster than a copy in Python (and than ``copy.deepcopy`` by far).
+    """
+    if isinstance(value, (list, dict)):
+        return pydantic_core.to_jsonable_python(value)
     return value

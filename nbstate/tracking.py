@@ -23,12 +23,10 @@ them only through :class:`TrackedContainer` and the tracking mark on model class
 
 from __future__ import annotations
 
-import functools
 import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar, SupportsIndex
 
-import pydantic
 import pydantic_core
 
 from .changes import Entry, Root, Undo
@@ -37,13 +35,14 @@ from .messages import cap, location
 from .plain import SCALAR_TYPES, TRACKED_MARK, is_tracked_object
 from .protocol import encode, pointer
 from .shapes import Shape
-from .travel import NotJSON, check_any, explain_json, no_json_form
+from .travel import NotJSON, check_any, explain_json, no_json_form, opaque
 
 __all__ = [
     "Place",
     "TrackedContainer",
     "attach",
     "detach",
+    "link_object",
     "retire",
 ]
 
@@ -101,17 +100,28 @@ def _set_link(node: Any, parent: _Parent, key: Any) -> None:
             _MODEL_LINKS.pop(ident, None)
         else:
             old = _MODEL_LINKS.get(ident)
-            ref = old[0] if old and old[0]() is node else weakref.ref(node, _forget_link(ident))
+            ref = old[0] if old and old[0]() is node else _Ref(node, _forget_link)
             _MODEL_LINKS[ident] = (ref, parent, key)
 
 
-def _forget_link(ident: int) -> Callable[[Any], None]:
-    links = _MODEL_LINKS  # held here: at interpreter exit the module's globals may be gone
+def link_object(node: Any, parent: _Parent, key: Any) -> None:
+    """Link a tracked model or dataclass instance that has no link yet to ``parent[key]``."""
+    _MODEL_LINKS[id(node)] = (_Ref(node, _forget_link), parent, key)
 
-    def forget(_ref: Any) -> None:
-        links.pop(ident, None)
 
-    return forget
+class _Ref(weakref.ref[Any]):
+    """A weak reference to a tracked model that knows the ``id`` its link is filed under."""
+
+    __slots__ = ("ident",)
+
+    def __init__(self, node: Any, callback: Callable[[Any], None]) -> None:
+        super().__init__(node, callback)  # type: ignore[call-arg]
+        self.ident = id(node)
+
+
+def _forget_link(ref: _Ref, links: dict[int, Any] = _MODEL_LINKS) -> None:
+    # ``links`` bound here: at interpreter exit the module's globals may be gone
+    links.pop(ref.ident, None)
 
 
 # --------------------------------------------------------------------------- places
@@ -125,15 +135,26 @@ indices, and the value to send whole instead of a fine-grained op (or ``None``).
 def _locate(node: Any, *, whole_values: bool = True) -> Place | None:
     """Find where ``node`` sits; ``None`` when it is detached from every state.
 
-    Inside a model whose JSON form is not field by field (:func:`_opaque`), the place is the
-    outermost such model, sent whole: an op on one of its fields could not reproduce its JSON.
+    Inside a model whose JSON form is not field by field (:func:`~nbstate.travel.opaque`), the
+    place is the outermost such model, sent whole: an op on one of its fields could not
+    reproduce its JSON.
     """
+    kinds = _KINDS
+    kind = kinds.get(type(node)) or _kind_of(type(node))
+    if kind == _MODEL:  # the usual row: a model in its place in a list that is a var's value
+        link = _MODEL_LINKS.get(id(node))
+        if link is not None and link[0]() is node:
+            parent, key = link[1], link[2]
+            if (type(key) is int and kinds.get(type(parent)) == _LIST and key < len(parent)
+                    and parent[key] is node):
+                root = parent._nb_parent
+                if kinds.get(type(root)) == _ROOT:
+                    base = root.where()
+                    return root, None if base is None else (*base, str(key)), False, None
     keys: list[str] = []
     stable = True
     whole: Any = None
     depth = 0  # how many of ``keys`` lie below ``whole``
-    kinds = _KINDS
-    kind = kinds.get(type(node)) or _kind_of(type(node))
     if whole_values and kind == _WHOLE:
         whole = node
     while True:
@@ -186,7 +207,7 @@ def _kind_of(cls: type) -> int:
     elif issubclass(cls, TrackedContainer):
         kind = _SET
     elif getattr(cls, TRACKED_MARK, False) is True:
-        kind = _WHOLE if _opaque(cls.__mro__[1]) else _MODEL  # sent whole (see _opaque)
+        kind = _WHOLE if opaque(cls.__mro__[1]) else _MODEL  # sent whole (see opaque)
     elif issubclass(cls, _Removed):
         kind = _GONE
     else:
@@ -220,39 +241,20 @@ def _reindex(parent: list[Any], node: Any) -> int | None:
     all, each finds its place at once: n changes after an ``insert(0)`` cost O(n), not O(n²).
     """
     found = None
+    links = _MODEL_LINKS
+    scalars = SCALAR_TYPES
     for i, child in enumerate(parent):
-        if type(child) not in SCALAR_TYPES:
-            if child is node:
-                found = i
-            if isinstance(child, TrackedContainer):
-                if child._nb_parent is parent:
-                    child._nb_key = i
-            elif _link_of(child)[0] is parent:
-                _set_link(child, parent, i)
+        if type(child) in scalars:
+            continue
+        if child is node:
+            found = i
+        link = links.get(id(child))
+        if link is not None:  # a tracked model's link: (ref, parent, key)
+            if link[1] is parent and link[2] != i and link[0]() is child:
+                links[id(child)] = (link[0], parent, i)
+        elif isinstance(child, TrackedContainer) and child._nb_parent is parent:
+            child._nb_key = i
     return found
-
-
-@functools.cache
-def _opaque(cls: type) -> bool:
-    """Whether the JSON form of a ``cls`` instance is more than its fields' own JSON forms.
-
-    Computed or excluded fields, field or model serializers, serialization settings and extra
-    fields make it so (pydantic models and pydantic dataclasses; a plain dataclass never is).
-    """
-    decorators = getattr(cls, "__pydantic_decorators__", None)
-    if decorators is not None and (decorators.field_serializers or decorators.model_serializers
-                                   or decorators.computed_fields):
-        return True
-    fields: dict[str, Any] = getattr(cls, "__pydantic_fields__", None) or {}
-    for field in fields.values():
-        if field.exclude or getattr(field, "exclude_if", None) is not None or any(
-                isinstance(m, (pydantic.PlainSerializer, pydantic.WrapSerializer))
-                for m in field.metadata):
-            return True
-    config: dict[str, Any] = (getattr(cls, "model_config", None)  # models
-                              or getattr(cls, "__pydantic_config__", None) or {})  # dataclasses
-    return config.get("extra") == "allow" or any(
-        k.startswith("ser_") or k in ("serialize_by_alias", "json_encoders") for k in config)
 
 
 def _emit(op: str, keys: tuple[str | int, ...], value: Any, undo: Undo,

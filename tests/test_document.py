@@ -103,6 +103,45 @@ def test_the_fast_paths_apply_as_the_general_applier() -> None:
     assert doc.data == expected
 
 
+def test_scalar_sets_between_moves_land_where_each_path_points() -> None:
+    doc = _doc()
+    doc.commit([{"op": "replace", "path": "/todo/items",
+                 "value": [{"done": False, "tags": ["a"]} for _ in range(4)]}])
+    ops: list[dict[str, Any]] = [
+        {"op": "replace", "path": "/todo/items/1/done", "value": True},
+        {"op": "replace", "path": "/todo/items/2/tags/0", "value": "b"},
+        {"op": "remove", "path": "/todo/items/0"},  # every row moves up one
+        {"op": "replace", "path": "/todo/items/1/done", "value": 1.5},  # was row 2
+        {"op": "replace", "path": "/todo/items/1", "value": {"done": None, "tags": []}},
+        {"op": "replace", "path": "/todo/items/1/done", "value": "new row"},
+        {"op": "replace", "path": "/todo/n", "value": 7},
+        {"op": "replace", "path": "/todo/items/2", "value": None},  # a list item
+    ]
+    expected = apply_patch(doc.snapshot(), ops)
+    doc.commit(ops)
+    assert doc.data == expected
+    assert doc.data["todo"]["items"][0]["done"] is True
+    assert doc.data["todo"]["items"][1] == {"done": "new row", "tags": []}
+
+
+@pytest.mark.parametrize("path", ["/todo/items/0", "/todo/n/x", "/todo/items/00"])
+def test_a_scalar_set_where_nothing_is_raises_the_appliers_error(path: str) -> None:
+    doc = _doc()
+    doc.commit([{"op": "replace", "path": "/todo/items", "value": [[0]]}])
+    with pytest.raises(JsonPatchError):
+        doc.commit([{"op": "replace", "path": "/todo/items/1", "value": 1},
+                    {"op": "replace", "path": path + "/1", "value": 1}])
+
+
+def test_a_scalar_set_in_a_shared_entry_copies_it_first() -> None:
+    one, two = SessionDocument(), SessionDocument()
+    for doc in (one, two):
+        doc.commit([{"op": "add", "path": "/doc_scalars", "value": {"v": [{"x": 1}]}}])
+    one.commit([{"op": "replace", "path": "/doc_scalars/v/0/x", "value": 2}])
+    assert one.data["doc_scalars"]["v"][0]["x"] == 2
+    assert two.data["doc_scalars"]["v"][0]["x"] == 1
+
+
 @pytest.mark.parametrize(("op", "error"), [
     ({"op": "replace", "path": "/todo/missing", "value": 1}, "does not exist"),
     ({"op": "remove", "path": "/todo/items/0"}, "out of range"),

@@ -78,6 +78,11 @@ class Model(DeclarativeBase):
             super().__init_subclass__(**kw)
 
     @classmethod
+    def __nbstate_validates_to__(cls) -> type[Row]:
+        """The class of this class's values in a var (``nbstate.travel.VALIDATES_TO``)."""
+        return row_model(cls)
+
+    @classmethod
     def __get_pydantic_core_schema__(cls, source: Any,
                                      handler: pydantic.GetCoreSchemaHandler) -> CoreSchema:
         row = row_model(cls)

@@ -21,7 +21,8 @@ Costs that follow the change, against Reflex doing the same:
    then a flush: time (target: ≤ 1× Reflex's), and 8,000 rows against 4,000 (target: ≤ 2.2×);
 
    the times of 4 and 5 run from the change to the delta as JSON text, as each framework's
-   transport writes it: nbstate's flush and ``json.dumps`` (as its WebSocket adapter does),
+   transport writes it: nbstate's flush and ``protocol.to_text`` (pydantic-core's encoder, as
+   its WebSocket adapter does),
    Reflex's ``get_delta`` and its ``format.json_dumps`` (as its socket does). Without the
    text, Reflex's ``get_delta`` only marks the var dirty and hands its list over, while
    nbstate's flush has validated, encoded and applied the change to its session document;
@@ -60,6 +61,7 @@ from jupyter_client.manager import start_new_kernel
 from reflex.utils.format import json_dumps as rx_json
 
 import nbstate as ns
+from nbstate.protocol import to_text
 
 ROWS: list[tuple[str, str, str, str, str]] = []
 
@@ -309,7 +311,7 @@ def _compact(value: Any) -> int:
 
 def _nb_text(delta: Any) -> str:
     """A delta as nbstate's WebSocket adapter writes it."""
-    return json.dumps(delta, ensure_ascii=False, allow_nan=False)
+    return to_text(delta)
 
 
 def bench_bulk_extend(runs: int = 7) -> None:
