@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { TYPING_DEBOUNCE_MS } from "../src/view/controls";
+import { SLIDER_SEND_MS } from "../src/view/scalars";
 import type { ViewStateSpec } from "../src/view/types";
 import { $, enter, mountView, type, type Harness } from "./support/view_model";
 
@@ -163,6 +164,34 @@ describe("the control fits the type", () => {
     await vi.advanceTimersByTimeAsync(0);
     expect([box.value, slider.value]).toEqual(["7", "7"]);
     expect(view.el.querySelector('[data-nb-var="markup"]')?.closest(".nbstate-range")).toBeNull();
+  });
+
+  it("a dragged slider sends its value at most every SLIDER_SEND_MS, and the last one", async () => {
+    mount();
+    const slider = $<HTMLInputElement>(view.el, ".nbstate-range input[type=range]");
+    const answered = new Set<number>();
+    const answerAll = () => {
+      for (const message of view.sent) {
+        if (!answered.has(message.id)) {
+          answered.add(message.id);
+          view.answer(message.id);
+        }
+      }
+    };
+    for (let value = 6; value <= 30; value++) {
+      slider.value = String(value);
+      slider.dispatchEvent(new Event("input")); // a drag: input events, 16 ms apart
+      answerAll();
+      await vi.advanceTimersByTimeAsync(16);
+    }
+    const during = sets().map(([, value]) => value);
+    // 25 moves over 400 ms: a first send, then one per 100 ms (never one per move)
+    expect(during.length).toBeGreaterThanOrEqual(3);
+    expect(during.length).toBeLessThanOrEqual(1 + Math.ceil((25 * 16) / SLIDER_SEND_MS));
+    expect(during[0]).toBe(6);
+    await vi.advanceTimersByTimeAsync(TYPING_DEBOUNCE_MS);
+    answerAll();
+    expect(sets().at(-1)).toEqual(["min_stock", 30]); // the hand stopped: the last value goes
   });
 
   it("dates and date-times use the browser's pickers and keep a datetime's zone", () => {

@@ -94,6 +94,9 @@ function textual(field: Field, ctx: EditContext): Editor {
   return { el: input, show };
 }
 
+/** How often a dragged slider sends its value, at most (ms). */
+export const SLIDER_SEND_MS = 100;
+
 /** A range slider and a number box showing the same value. */
 function slider(field: Field & { kind: "integer" | "number" }, ctx: EditContext): Editor {
   const box = textual(field, ctx);
@@ -113,8 +116,20 @@ function slider(field: Field & { kind: "integer" | "number" }, ctx: EditContext)
     input.value = String(value);
     ctx.onEdit(value, final);
   };
-  range.addEventListener("input", () => fromRange(false));
-  range.addEventListener("change", () => fromRange(true));
+  // While dragged, the value is sent at most every SLIDER_SEND_MS (so a chart that follows it
+  // redraws during the drag, not only once the hand stops); the rest wait for the debounce,
+  // and the release (`change`) sends the final value.
+  let sentAt = -Infinity;
+  range.addEventListener("input", () => {
+    const now = Date.now();
+    const due = now - sentAt >= SLIDER_SEND_MS;
+    if (due) sentAt = now;
+    fromRange(due);
+  });
+  range.addEventListener("change", () => {
+    sentAt = Date.now();
+    fromRange(true);
+  });
   input.addEventListener("input", () => {
     if (input.value !== "") range.value = input.value;
   });
