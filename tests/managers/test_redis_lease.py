@@ -7,6 +7,7 @@ import time
 
 from nbstate.managers.redis import FencedWriteError, RedisManager, SessionBusyError
 from nbstate.managers.redis.lease import Lease
+from tests.redisserver import RoundTrips
 
 from .conftest import Frames
 from .redis_states import RdCounter, prepare, send
@@ -77,3 +78,23 @@ async def test_a_write_after_the_lock_was_lost_is_refused(
     assert counter.n == 2 and counter.applied == [5, 6]
     assert issubclass(FencedWriteError, RuntimeError) and issubclass(SessionBusyError,
                                                                       TimeoutError)
+
+
+async def test_a_kept_lock_is_released_at_once_when_another_process_asks(
+        pair: tuple[RedisManager, RedisManager]) -> None:
+    one, two = pair
+    token, entry = await one.open(None, prepare)
+    await send(entry, Frames(), "inc", {"k": 1})
+    assert one.sync(token).lease.kept_until > time.monotonic()  # kept after the event
+    _, other = await two.open(token, prepare)
+    started = time.monotonic()
+    counter = RoundTrips()
+    with counter.counting():
+        answer = await send(other, Frames(), "inc", {"k": 2})
+    assert answer["type"] == "done"
+    assert time.monotonic() - started < 0.5  # asked and given, not waited out (2 s expiry)
+    # three of the asking process (told busy, takes it, stores) and one of the keeper (release)
+    assert counter.count <= 4, counter.count
+    assert one.sync(token).lease.kept_until == 0.0
+    again = await send(entry, Frames(), "inc", {"k": 3})
+    assert again["type"] == "done" and entry.session.get_state(RdCounter).applied == [1, 2, 3]

@@ -37,23 +37,37 @@ class Copy:
 
     Attributes:
         version: the stored version this copy matches (-1: none, load everything).
+        rev: the stored revision this copy matches.
         backend: per state path, the JSON of its backend vars as last stored or loaded.
+        last: per state path, its stored form as last stored or loaded (JSON text), so a
+            section whose write failed can be undone (:meth:`undo`).
         heal: state paths to write at the next commit (they did not load cleanly).
     """
 
     def __init__(self) -> None:
         self.version = -1
+        self.rev = -1
         self.backend: dict[str, str] = {}
+        self.last: dict[str, str] = {}
         self.heal: set[str] = set()
+        self._backend_paths: tuple[int, list[str]] | None = None
 
     def forget(self) -> None:
         """The copy can no longer be trusted: the next section loads every state."""
         self.version = -1
         self.backend.clear()
 
-    def refresh(self, session: Session, states: dict[str, Any], rev: int, version: int,
+    def undo(self, session: Session, mute: Any) -> None:
+        """Put ``session`` back to its last stored form (a section's write failed), then
+        :meth:`forget` (the next section reads what is stored now)."""
+        if self.rev >= 0:
+            self.refresh(session, dict(self.last), self.rev, -1, mute)
+        self.forget()
+
+    def refresh(self, session: Session, states: dict[str, str], rev: int, version: int,
                 mute: Any) -> None:
-        """Give ``session`` the stored ``states`` (path → ``{var: JSON}``) at ``rev``.
+        """Give ``session`` the stored ``states`` (path → JSON text of ``{var: JSON}``) at
+        ``rev``.
 
         ``mute`` is a context manager under which the session's deltas are not stored or sent
         (making a state no process had made yet publishes one).
@@ -61,7 +75,12 @@ class Copy:
         problems: list[str] = []
         ops: list[dict[str, Any]] = []
         with mute:
-            for path, values in states.items():
+            for path, text in states.items():
+                self.last[path] = text
+                try:
+                    values = json.loads(text)
+                except ValueError:
+                    values = None
                 try:
                     state = session.state_at(path)
                 except UnknownStateError:
@@ -87,7 +106,7 @@ class Copy:
                 session.document.commit(computed)
             session.document.revision = max(rev, 0)
             session.document.history.clear()
-        self.version = version
+        self.version, self.rev = version, max(rev, 0)
         report(problems, "the stored session does not fit the state classes as defined now")
 
     def changed(self, session: Session, deltas: Iterable[Delta]) -> dict[str, str]:
@@ -98,7 +117,7 @@ class Copy:
             VarTypeError: a backend var holds a value with no JSON form.
         """
         paths = set(self.heal)
-        states = session.states()
+        states = session.instances.by_path  # read only: no copy per event
         for delta in deltas:
             for op in delta["ops"]:
                 path, _, below = op["path"][1:].partition("/")
@@ -109,9 +128,8 @@ class Copy:
                 if state is None or not below or below.partition("/")[0].replace(
                         "~1", "/").replace("~0", "~") in type(state).__nbstate_vars__:
                     paths.add(path)
-        for path, found in states.items():
-            if (path not in paths and _has_backend(found)
-                    and _backend_json(found) != self.backend.get(path)):
+        for path in self._with_backend(states):
+            if path not in paths and _backend_json(states[path]) != self.backend.get(path):
                 paths.add(path)
         out: dict[str, str] = {}
         for path in paths:
@@ -120,9 +138,19 @@ class Copy:
                 out[path] = _stored_json(session, chosen)
         return out
 
-    def stored(self, session: Session, written: Iterable[str], version: int) -> None:
-        """The states at ``written`` were stored, making the stored version ``version``."""
+    def _with_backend(self, states: dict[str, Any]) -> list[str]:
+        # the paths of states with backend vars, found again only when states come or go
+        if self._backend_paths is None or self._backend_paths[0] != len(states):
+            self._backend_paths = (len(states),
+                                   [p for p, s in states.items() if _has_backend(s)])
+        return self._backend_paths[1]
+
+    def stored(self, session: Session, written: dict[str, str], version: int) -> None:
+        """The states ``written`` (path → JSON text) were stored, making the stored version
+        ``version`` at the session's revision."""
         states = session.states()
+        self.last.update(written)
+        self.rev = session.revision
         for path in written:
             state = states.get(path)
             if state is not None and _has_backend(state):

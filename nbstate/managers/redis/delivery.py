@@ -113,9 +113,26 @@ class Delivery:
         self._reader: asyncio.Task[None] | None = None
         self._confirmed: dict[str, asyncio.Future[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._owner: str | None = None
+        self._asked: Callable[[str], None] | None = None
 
     def _channel(self, token: str) -> str:
         return self.store.keys(token).channel
+
+    async def listen_owner(self, owner: str, asked: Callable[[str], None]) -> None:
+        """Call ``asked(token)`` when another process asks ``owner`` to release a lock."""
+        if self._owner is not None:
+            return
+        self._owner, self._asked = self.store.owner_channel(owner), asked
+        if self._pubsub is None:
+            self._pubsub = self.store.client.pubsub()
+        try:
+            await self.store.guard(self._pubsub.subscribe(self._owner))
+        except BaseException:
+            self._owner = None
+            raise
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.get_running_loop().create_task(self._read())
 
     async def subscribe(self, token: str, feed: Feed) -> None:
         """Receive ``token``'s deltas into ``feed`` (returns once Redis confirmed).
@@ -185,6 +202,10 @@ class Delivery:
                 confirmed.set_result(None)
             return
         if kind != "message":
+            return
+        if channel == self._owner and self._asked is not None:
+            data = message["data"]
+            self._asked(data.decode() if isinstance(data, bytes) else str(data))
             return
         token = str(channel).split("{", 1)[-1].split("}", 1)[0]
         feed = self.feeds.get(token)

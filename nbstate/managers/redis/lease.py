@@ -8,6 +8,15 @@ write after the lease was lost fail rather than overwrite newer state.
 
 Inside one process, a token's sections (an event, an ``async with self`` block) take turns on
 an ``asyncio.Lock`` first, so at most one section per process asks Redis for the lock.
+
+**Kept locks.** A process that just served a session keeps its lock for up to ``keep`` seconds
+(at most half the lock's expiry, counted from when the write that kept it was sent, so it is
+surely still held): the next section in that time needs no round trip to take it, and no other
+process can have changed the session meanwhile. A process that finds the lock taken asks its
+owner (named in the lock's value) to release it, on the owner's channel, in the same round trip;
+an owner that only keeps the lock releases it at once, and keeps no lock of that session for a
+second, so two processes serving one session take turns without waiting. A message whose answer
+may be stored already (one with a ``client`` stamp) always asks Redis, which knows the answer.
 """
 
 from __future__ import annotations
@@ -29,6 +38,8 @@ log = logging.getLogger("nbstate.redis")
 OWNER = f"{os.getpid()}-{secrets.token_hex(4)}"
 """This process's name in lock values (``<pid>-<random>``), readable in ``redis-cli``."""
 
+_tasks: set[asyncio.Task[None]] = set()
+
 
 class Lease:
     """The lock of one token, as held by this process.
@@ -39,10 +50,15 @@ class Lease:
         wait: seconds to wait for a lock another process holds before giving up.
     """
 
-    def __init__(self, store: Store, token: str, wait: float) -> None:
+    def __init__(self, store: Store, token: str, wait: float, keep: float = 0.0) -> None:
         self.store = store
         self.token = token
         self.wait = wait
+        self.keep = min(keep, store.lock_ms / 2000)
+        self.kept_until = 0.0
+        """Until when (monotonic seconds) the lock is surely this process's between sections."""
+        self._quiet_until = 0.0
+        self._asked = False
         self.section = asyncio.Lock()
         self.fence = 0
         self.lock = ""
@@ -61,10 +77,15 @@ class Lease:
             SessionBusyError: the lock stayed taken for :attr:`wait` seconds.
             RedisUnavailableError: Redis did not answer.
         """
-        deadline = time.monotonic() + self.wait
-        pause = 0.002
+        now = time.monotonic()
+        if not answer_key and now < self.kept_until:
+            self._hold()
+            return Acquired("kept", fence=self.fence, version=cached_version)
+        deadline = now + self.wait
+        pause = 0.0005
         while True:
-            got = await self.store.acquire(self.token, OWNER, cached_version, answer_key)
+            got = await self.store.acquire(self.token, OWNER, cached_version, answer_key,
+                                           self.lock)
             if got.status != "busy":
                 break
             left = deadline - time.monotonic()
@@ -77,14 +98,48 @@ class Lease:
             pause = min(pause * 2, 0.05)
         if got.status == "ok":
             self.fence, self.lock = got.fence, f"{OWNER} {got.fence}"
-            self.held, self.lost = True, False
-            # a timer, not a task: most sections end long before the first renewal is due
-            self._due = asyncio.get_running_loop().call_later(self.store.lock_ms / 3000,
-                                                              self._start_renewing)
+            self._hold()
         return got
 
+    def _hold(self) -> None:
+        self.held, self.lost, self.kept_until = True, False, 0.0
+        # a timer, not a task: most sections end long before the first renewal is due
+        self._due = asyncio.get_running_loop().call_later(self.store.lock_ms / 3000,
+                                                          self._start_renewing)
+
+    def keeping(self) -> bool:
+        """Whether the write that ends this section should keep the lock (not release it)."""
+        return self.keep > 0 and not self._asked and time.monotonic() >= self._quiet_until
+
+    def kept(self, since: float) -> None:
+        """The section's write kept the lock; it was sent at ``since`` (monotonic)."""
+        self.kept_until = since + self.keep
+
+    def ask(self) -> None:
+        """Another process wants the lock: release it if only kept, else when the section
+        ends; keep none for a second."""
+        self._quiet_until = time.monotonic() + 1.0
+        if self.held:
+            self._asked = True
+        elif self.kept_until > time.monotonic() and not self.section.locked():
+            self.kept_until = 0.0
+            task = asyncio.get_running_loop().create_task(self._release())
+            _tasks.add(task)
+            task.add_done_callback(_tasks.discard)
+
+    async def _release(self) -> None:
+        async with self.section:
+            if self.held or not self.lock:
+                return
+            lock, self.lock = self.lock, ""
+            try:
+                await self.store.release(self.token, lock)
+            except Exception as exc:  # it expires by itself
+                log.warning("nbstate: could not release a session lock: %s", exc)
+
     def released(self) -> None:
-        """The lock was released (by the write that ended the section) or given up."""
+        """The section ended: its write released the lock (or kept it), or it was given up."""
+        self._asked = False
         self.held = False
         if self._due is not None:
             self._due.cancel()
@@ -120,6 +175,10 @@ class Lease:
     async def aclose(self) -> None:
         renewer, self._renewer = self._renewer, None
         self.released()
+        if self.kept_until > time.monotonic() and self.lock:  # let others have it at once
+            self.kept_until = 0.0
+            with contextlib.suppress(Exception):
+                await self.store.release(self.token, self.lock)
         if renewer is not None:
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -21,12 +21,13 @@ from ...session import Session
 from ..base import Entry, StateManager, valid_token
 from .delivery import Delivery
 from .inbox import BlockLock, RedisInbox
+from .lease import OWNER
 from .store import Store
 from .sync import SessionSync
 
 __all__ = ["RedisManager"]
 
-_OPTIONS = {"ttl": "seconds", "lock_expiry": "seconds", "lock_wait": "seconds",
+_OPTIONS = {"ttl": "seconds", "lock_expiry": "seconds", "lock_wait": "seconds", "keep": "seconds",
             "timeout": "seconds", "history_bytes": "bytes", "answers": "answers"}
 
 
@@ -48,6 +49,10 @@ class RedisManager(StateManager):
         prefix: the first part of every key.
         timeout: seconds to wait for Redis before an event gets
             :class:`~nbstate.managers.redis.RedisUnavailableError`.
+        keep: seconds this process keeps a session's lock after serving it (at most half of
+            ``lock_expiry``), so its next event there needs one round trip; another process
+            that wants the lock asks for it and gets it at once (see :mod:`.lease`). ``0``
+            releases it after every event.
     """
 
     stores = False  # every section stores itself; the host's per-delta saver is not needed
@@ -55,10 +60,11 @@ class RedisManager(StateManager):
     def __init__(self, url: str, *, ttl: float = 3600.0, flush_interval: float = 1 / 60,
                  lock_expiry: float = 10.0, lock_wait: float = 60.0,
                  history_bytes: int = 1 << 20, answers: int = 1024, prefix: str = "nbstate",
-                 timeout: float = 5.0) -> None:
+                 timeout: float = 5.0, keep: float = 1.0) -> None:
         super().__init__(ttl=ttl, flush_interval=flush_interval)
         self.url = url
         self.lock_wait = lock_wait
+        self.keep = keep
         self.store = Store(url, prefix=prefix, ttl=ttl, lock_expiry=lock_expiry,
                            history_bytes=history_bytes, answers=answers, timeout=timeout)
         self.delivery = Delivery(self.store)
@@ -82,7 +88,7 @@ class RedisManager(StateManager):
                     ours[name] = float(value)
                 except ValueError:
                     ours[name] = -1.0
-                if not ours[name] > 0:
+                if not (ours[name] > 0 or (name == "keep" and ours[name] == 0)):
                     raise ValueError(f"{name}={value!r} in {url!r}: give a positive number of "
                                      f"{_OPTIONS[name]}")
             else:
@@ -100,7 +106,8 @@ class RedisManager(StateManager):
 
     def _session(self, token: str) -> Session:
         session = super()._session(token)
-        sync = self._syncs[token] = SessionSync(self.store, token, session, self.lock_wait)
+        sync = self._syncs[token] = SessionSync(self.store, token, session, self.lock_wait,
+                                                self.keep)
         session.lock = BlockLock(sync)
         return session
 
@@ -116,6 +123,7 @@ class RedisManager(StateManager):
         Raises:
             RedisUnavailableError: Redis did not answer.
         """
+        await self.delivery.listen_owner(OWNER, self._asked)
         token, entry = await super().open(token, prepare)
         sync = self._syncs[token]
         if sync.copy.version < 0:
@@ -159,6 +167,11 @@ class RedisManager(StateManager):
             document = session.snapshot() if missed is None else None
             sync.feed.add(listener, session.revision)
             return session.revision, missed, document
+
+    def _asked(self, token: str) -> None:
+        sync = self._syncs.get(token)
+        if sync is not None:
+            sync.lease.ask()
 
     def detach(self, token: str, entry: Entry, listener: Listener) -> None:
         sync = self._syncs.get(token)

@@ -14,8 +14,9 @@ readable with ``redis-cli``; values are JSON text (never pickle)::
     nbstate:{T}:answered  list  the keys of ``answers``, oldest first (bounded by count)
     nbstate:{T}:lock      string "<owner> <fence>", with an expiry (PX)
 
-and the pub/sub channel ``nbstate:{T}:live`` carries each delta as it is stored. Every key
-expires after the session TTL, renewed by each write.
+and the pub/sub channel ``nbstate:{T}:live`` carries each delta as it is stored;
+``nbstate:owner:<owner>`` carries tokens whose lock another process asks that owner to release.
+Every key expires after the session TTL, renewed by each write.
 
 The lock is fenced: taking it bumps ``meta.fence`` and the holder writes only while
 ``meta.fence`` is still its own, so a holder whose lock expired and was taken by another process
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ACQUIRE", "COMMIT", "READ", "RENEW", "Keys"]
+__all__ = ["ACQUIRE", "COMMIT", "READ", "RELEASE", "RENEW", "Keys"]
 
 
 @dataclass(frozen=True)
@@ -73,20 +74,30 @@ class Keys:
 
 
 # KEYS: lock meta states versions answers
-# ARGV: owner, lock expiry ms, cached version (-1: none), answer key ("" for none), ttl ms
+# ARGV: owner, lock expiry ms, cached version (-1: none), answer key ("" for none), ttl ms,
+#       the lock value this process may still hold ("" for none), the owners' channel prefix,
+#       token
 # Returns {"answered", answer} | {"busy", pttl} | {"ok", fence, rev (-1: none stored), version,
 #          path1, json1, ...} with the states written after the cached version (all if none).
+# A lock held by another process gets a request to release it (if it only keeps it idle).
 ACQUIRE = """
 if ARGV[4] ~= '' then
   local answer = redis.call('HGET', KEYS[5], ARGV[4])
   if answer then return {'answered', answer} end
 end
-if redis.call('EXISTS', KEYS[1]) == 1 then
+local held = redis.call('GET', KEYS[1])
+local fence
+if held and held == ARGV[6] then
+  fence = tonumber(string.match(held, ' (%d+)$'))
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+elseif held then
+  redis.call('PUBLISH', ARGV[7] .. string.match(held, '^(%S+)'), ARGV[8])
   return {'busy', redis.call('PTTL', KEYS[1])}
+else
+  fence = redis.call('HINCRBY', KEYS[2], 'fence', 1)
+  redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. fence, 'PX', ARGV[2])
 end
-local fence = redis.call('HINCRBY', KEYS[2], 'fence', 1)
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
-redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. fence, 'PX', ARGV[2])
 local meta = redis.call('HMGET', KEYS[2], 'rev', 'version')
 local rev = tonumber(meta[1] or '-1')
 local version = tonumber(meta[2] or '-1')
@@ -102,6 +113,16 @@ if version > cached then
   end
 end
 return out
+"""
+
+# KEYS: lock
+# ARGV: lock value. Returns 1 if it was held (and is released now), else 0.
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
 """
 
 # KEYS: lock

@@ -17,7 +17,7 @@ from redis.exceptions import NoScriptError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .errors import RedisUnavailableError
-from .scripts import ACQUIRE, COMMIT, READ, RENEW, Keys
+from .scripts import ACQUIRE, COMMIT, READ, RELEASE, RENEW, Keys
 
 __all__ = ["Acquired", "Commit", "Read", "Store"]
 
@@ -27,14 +27,15 @@ T = TypeVar("T")
 @dataclass
 class Acquired:
     """What taking the lock answered: ``status`` ``"ok"`` (then ``fence``, the stored ``rev``
-    and ``version``, -1 when nothing is stored, and ``states`` written after the cached
-    version), ``"busy"`` (``wait``: ms the lock still holds) or ``"answered"`` (``answer``)."""
+    and ``version``, -1 when nothing is stored, and ``states``, path → JSON text, written after
+    the cached version), ``"kept"`` (this process kept the lock: nothing changed elsewhere),
+    ``"busy"`` (``wait``: ms the lock still holds) or ``"answered"`` (``answer``)."""
 
     status: str
     fence: int = 0
     rev: int = -1
     version: int = -1
-    states: dict[str, Any] = field(default_factory=dict)
+    states: dict[str, str] = field(default_factory=dict)
     wait: int = 0
     answer: dict[str, Any] | None = None
 
@@ -61,7 +62,7 @@ class Read:
 
     rev: int
     version: int
-    states: dict[str, Any]
+    states: dict[str, str]
     deltas: list[dict[str, Any]]
 
 
@@ -123,12 +124,21 @@ class Store:
                 raise RedisUnavailableError(self.url, exc) from exc
             raise
 
+    def owner_channel(self, owner: str) -> str:
+        """Where other processes ask ``owner`` to release a lock it keeps."""
+        return f"{self.prefix}:owner:{owner}"
+
     async def acquire(self, token: str, owner: str, cached_version: int,
-                      answer_key: str = "") -> Acquired:
-        """Take the lock of ``token`` (one round trip), unless ``answer_key`` was answered."""
+                      answer_key: str = "", mine: str = "") -> Acquired:
+        """Take the lock of ``token`` (one round trip), unless ``answer_key`` was answered.
+
+        ``mine`` is the lock value this process may still hold: if it does, the lock is
+        extended and its fence kept. A lock another process holds gets it a request to release.
+        """
         k = self.keys(token)
         out = await self._call(ACQUIRE, [k.lock, k.meta, k.states, k.versions, k.answers],
-                               [owner, self.lock_ms, cached_version, answer_key, self.ttl_ms])
+                               [owner, self.lock_ms, cached_version, answer_key, self.ttl_ms,
+                                mine, self.owner_channel(""), token])
         status = out[0]
         if status == "answered":
             return Acquired("answered", answer=json.loads(out[1]))
@@ -136,6 +146,10 @@ class Store:
             return Acquired("busy", wait=int(out[1]))
         return Acquired("ok", fence=int(out[1]), rev=int(out[2]), version=int(out[3]),
                         states=_pairs(out[4:]))
+
+    async def release(self, token: str, lock: str) -> bool:
+        """Release the lock ``lock`` of ``token``; ``False`` when it was no longer held."""
+        return bool(await self._call(RELEASE, [self.keys(token).lock], [lock]))
 
     async def renew(self, token: str, lock: str) -> bool:
         """Extend the lock ``lock`` of ``token``; ``False`` when it is no longer held."""
@@ -170,8 +184,8 @@ class Store:
                     [json.loads(d) for d in out[3]])
 
 
-def _pairs(flat: Sequence[str]) -> dict[str, Any]:
-    return {flat[i]: json.loads(flat[i + 1]) for i in range(0, len(flat) - 1, 2)}
+def _pairs(flat: Sequence[str]) -> dict[str, str]:
+    return {flat[i]: flat[i + 1] for i in range(0, len(flat) - 1, 2)}
 
 
 def _sha1(text: str) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,11 +46,12 @@ class SessionSync:
         wait: seconds to wait for a lock another process holds.
     """
 
-    def __init__(self, store: Store, token: str, session: Session, wait: float) -> None:
+    def __init__(self, store: Store, token: str, session: Session, wait: float,
+                 keep: float = 0.0) -> None:
         self.store = store
         self.token = token
         self.session = session
-        self.lease = Lease(store, token, wait)
+        self.lease = Lease(store, token, wait, keep)
         self.copy = Copy()
         self.feed = Feed(self.missed)
         self.pending: list[Delta] = []
@@ -109,7 +111,7 @@ class SessionSync:
         self._failure = None
         got = await self.lease.take(self.copy.version, answer_key)
         if got.status != "ok":
-            return got
+            return got  # "kept": nobody else can have changed it; "answered": not taken
         if got.rev < 0 or got.version < self.copy.version:
             self.full = True  # nothing stored (new, expired, or Redis lost it): store it all
         elif got.version != self.copy.version:
@@ -128,14 +130,15 @@ class SessionSync:
             if self._writer is not None and not self._writer.done():
                 with contextlib.suppress(Exception):
                     await asyncio.shield(self._writer)
-            await self._write(release=True, answer_key=answer_key, answer=answer)
+            await self._write(release=True, answer_key=answer_key, answer=answer,
+                              keep=self.lease.keeping())
         finally:
             self._leaving = False
         failure, self._failure = self._failure, None
         return failure
 
     async def _write(self, release: bool, answer_key: str = "",
-                     answer: dict[str, Any] | None = None) -> None:
+                     answer: dict[str, Any] | None = None, keep: bool = False) -> None:
         async with self._io:
             if not self.lease.held or (self._leaving and not release):
                 return
@@ -145,13 +148,14 @@ class SessionSync:
                 return
             deltas, self.pending = self.pending, []
             written: dict[str, str] = {}
+            sent = time.monotonic()
             try:
                 written = (self.copy.everything(self.session) if self.full
                            else self.copy.changed(self.session, deltas))
                 status, version = await self.store.commit(self.token, Commit(
                     self.lease.lock, self.lease.fence,
                     None if self.full else self.copy.version, self.session.revision, written,
-                    [_dumps(d) for d in deltas], release,
+                    [_dumps(d) for d in deltas], release and not keep,
                     answer_key if answer is not None else "",
                     _dumps(answer) if answer is not None else ""))
             except Exception as exc:
@@ -160,6 +164,10 @@ class SessionSync:
             if release:
                 self.lease.released()
             if status == "ok":
+                if release and keep:
+                    self.lease.kept(sent)
+                elif release:
+                    self.lease.lock = ""
                 self.full = False
                 self.copy.stored(self.session, written, version)
                 for delta in deltas:
@@ -172,8 +180,9 @@ class SessionSync:
                     "were not stored; the session goes on from what the other process stored. "
                     "Raise lock_expiry if handlers stall for longer than it")
             self.lease.released()
-            self.copy.forget()
+            self.lease.kept_until = 0.0
             self.pending.clear()
+            self.copy.undo(self.session, self.muted())  # not stored: not kept here either
 
     # ----------------------------------------------------------------- reads
 
