@@ -24,7 +24,7 @@ substates, each with an int and a list of 10 strings), the event changes one sub
 
 Round trips are counted by wrapping redis-py's asyncio connection (each request written is one
 round trip, a pipeline is one), the same for both. Then events/s over the WebSocket: clients
-in four client processes sending increments as fast as answers come, to one ``nbstate serve``
+in two client processes sending increments as fast as answers come, to one ``nbstate serve``
 process, then spread over two (all with ``--manager redis://…``).
 
 Targets: time ≤ 0.5× Reflex's, round trips ≤ half Reflex's.
@@ -331,8 +331,8 @@ def _client_process(urls: list[str], clients: int, seconds: float, out: Any) -> 
     out.put(asyncio.run(main()))
 
 
-def _events_per_second(urls: list[str], seconds: float, processes: int = 4,
-                       clients: int = 10) -> float:
+def _events_per_second(urls: list[str], seconds: float, processes: int = 2,
+                       clients: int = 20) -> float:
     queue: Any = multiprocessing.get_context("spawn").Queue()
     workers = [multiprocessing.get_context("spawn").Process(
         target=_client_process, args=(urls[i % len(urls):] + urls[:i % len(urls)], clients,
@@ -355,7 +355,8 @@ def bench_websocket(url: str, seconds: float) -> None:
         for process, _ in servers:
             os.kill(process.pid, signal.SIGTERM)
             process.wait(10)
-    ROWS.append(("events/s over the WebSocket (40 clients): two processes vs one",
+    ROWS.append((f"events/s over the WebSocket (40 clients; {os.cpu_count()} CPUs for clients, "
+                 "servers and Redis): two processes vs one",
                  f"{double:.0f} /s", f"{single:.0f} /s (one process)",
                  f"{double / single:.2f}×", "more with two (scale-out)"))
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import urllib.request
 
+import pytest
 import websockets
 
-from tests.redisserver import RedisServer
+from tests.redisserver import RedisServer, redis_server
 
 from .redis_processes import Serve, Tab
 
@@ -113,3 +115,43 @@ async def test_a_killed_process_loses_no_answered_increment_and_applies_none_twi
     finally:
         a.close()
         b.close()
+
+
+async def test_redis_away_is_a_clear_error_and_the_server_goes_on() -> None:
+    with redis_server() as redis:
+        serve = Serve(f"{redis.url}?lock_expiry=2&timeout=1").start()
+        try:
+            tab = Tab()
+            await tab.connect(serve.url)
+            assert (await tab.call("inc", {"k": 1}, 1))["type"] == "done"
+            redis.stop()
+            answer = await tab.call("inc", {"k": 2}, 2)
+            assert answer["type"] == "error"
+            assert answer["error"]["type"] == "RedisUnavailableError"
+            assert f"Redis at {redis.url} is unreachable" in answer["error"]["message"]
+            assert "Start redis-server or fix the --manager URL" in answer["error"]["message"]
+            status = await asyncio.to_thread(_page_status, serve.port)
+            assert status == 200  # the server goes on serving what needs no Redis
+            fresh = Tab()
+            with pytest.raises(AssertionError, match="RedisUnavailableError"):
+                await fresh.connect(serve.url)  # a new session cannot be stored: said, closed
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await fresh.frame()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+            redis.start()
+            answer = await tab.call("inc", {"k": 3}, 3)
+            assert answer["type"] == "done", answer
+            await tab.close()
+            again = Tab()
+            again.token = tab.token
+            seen = await again.connect(serve.url)
+            assert seen[1]["document"]["rs_counter"]["applied"] == [1, 3]
+            await again.close()
+        finally:
+            serve.close()
+
+
+def _page_status(port: int) -> int:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as page:
+        status: int = page.status
+        return status

@@ -12,9 +12,9 @@ class RedisUnavailableError(NbStateError, ConnectionError):
 
     def __init__(self, url: str, cause: BaseException) -> None:
         super().__init__(
-            f"Redis at {url} is unreachable ({type(cause).__name__}: {cause}); the event did "
-            "not run and nothing was stored. Start redis-server or fix the --manager URL; the "
-            "session continues once Redis answers again")
+            f"Redis at {url} is unreachable ({type(cause).__name__}: {cause}); the event was "
+            "not applied and nothing was stored. Start redis-server or fix the --manager URL; "
+            "the session continues once Redis answers again")
 
 
 class FencedWriteError(NbStateError, RuntimeError):

@@ -29,7 +29,6 @@ from collections.abc import Callable
 from typing import Any
 
 from ... import context
-from ...errors import NbStateError
 from ...events import error_info
 from ...inbox import Inbox, _Message, _Order
 from ...lock import SessionLock
@@ -84,7 +83,7 @@ class RedisInbox(Inbox):
         async with self.sync.section:
             try:
                 got = await self.sync.enter(key)
-            except NbStateError as exc:
+            except Exception as exc:  # Redis away, the lock held elsewhere too long
                 _reply(message, {"type": "error", "id": msg_id,
                                  "error": error_info(_name(message), exc)}, ok=False)
                 return
