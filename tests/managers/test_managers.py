@@ -68,3 +68,15 @@ async def test_disk_refuses_a_backend_var_with_no_json_form(tmp_path: Path) -> N
     entry.session.get_state(MgShop)._client = object()
     with pytest.raises(ns.VarTypeError, match=r"mg_shop\._client .*keep JSON data"):
         await manager.changed(token)
+
+
+async def test_manager_from_a_redis_url_with_the_managers_options() -> None:
+    from nbstate.managers.redis import RedisManager
+
+    manager = manager_from("redis://127.0.0.1:1/0?lock_expiry=2&keep=0&socket_keepalive=true")
+    assert isinstance(manager, RedisManager)
+    assert manager.store.lock_ms == 2000 and manager.keep == 0
+    assert manager.url == "redis://127.0.0.1:1/0?socket_keepalive=true"  # redis-py's own
+    await manager.aclose()
+    with pytest.raises(ValueError, match=r"lock_expiry='-1' .* positive number of seconds"):
+        manager_from("redis://127.0.0.1:1/0?lock_expiry=-1")

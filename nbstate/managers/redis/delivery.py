@@ -161,10 +161,13 @@ class Delivery:
         """No client of ``token`` is left in this process."""
         if self.feeds.pop(token, None) is not None and self._pubsub is not None:
             pubsub = self._pubsub
-            channel = self._channel(token)
-            task = asyncio.get_running_loop().create_task(_quietly(pubsub.unsubscribe(channel)))
+            task = asyncio.get_running_loop().create_task(self._unsubscribe(pubsub, token))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    async def _unsubscribe(self, pubsub: PubSub, token: str) -> None:
+        if token not in self.feeds:  # not if a client of it came back meanwhile
+            await _quietly(pubsub.unsubscribe(self._channel(token)))
 
     async def _read(self) -> None:
         assert self._pubsub is not None
