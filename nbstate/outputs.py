@@ -37,6 +37,7 @@ from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar, overload
 
 from . import context
+from . import state as states
 from .context import StatePort, VarKey, reading
 from .vars import ComputedVar, VarOptions, _Cached
 
@@ -219,8 +220,6 @@ class FreeOutput(Generic[T]):
     """
 
     def __init__(self, fn: Callable[[], T], min_interval: float) -> None:
-        from .state import State
-
         self.fn = fn
         self.__doc__ = fn.__doc__
         self.__name__ = fn.__name__
@@ -230,7 +229,8 @@ class FreeOutput(Generic[T]):
             "__doc__": fn.__doc__, "__nbstate_name__": f"output-{fn.__name__}",
             "__nbstate_title__": "",
             fn.__name__: Output(fn, min_interval=min_interval, free=True)}
-        self.state_class: type[State] = type(f"{fn.__name__}_output", (State,), namespace)
+        self.state_class: type[states.State] = type(f"{fn.__name__}_output", (states.State,),
+                                                    namespace)
 
     def __call__(self) -> T:
         return self.fn()
@@ -240,9 +240,7 @@ class FreeOutput(Generic[T]):
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
         """In a widget host, the live view of this output in the current session."""
-        from . import state as state_module
-
-        hook = state_module._display_hook
+        hook = states._display_hook
         if hook is None:
             return None
         return hook(context.current_session().get_state(self.state_class))

@@ -70,8 +70,7 @@ class Session:
         self._dispatcher: Dispatcher | None = None  # made on the first event: most sessions idle
         self.assign: Callable[[Any, Any, Any], None] = self.mutations.assign
         """``state.<var> = value`` (the hot path of every assignment, one call deep)."""
-        # outputs held back by their min_interval flush when due
-        self.computed.later = RenderTimer(self.scheduler.flush_if_idle)
+        self.computed.later = RenderTimer(self.scheduler.flush_if_idle)  # held-back outputs
         classes.on_redefinition(self.instances)
 
     def _make(self, cls: type[State]) -> State:
@@ -119,7 +118,8 @@ class Session:
             TypeError: ``cls`` is not a state class.
         """
         if not (isinstance(cls, type) and issubclass(cls, State) and cls.__nbstate_path__):
-            raise TypeError(f"get_state expects a subclass of nbstate.State, got {cls!r}")
+            raise TypeError(f"get_state expects a subclass of nbstate.State, got {cls!r} "
+                            "(a ComponentState's instances come from create())")
         state: S = self.instances.get(cls)  # type: ignore[assignment]
         return state
 
