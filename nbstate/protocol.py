@@ -163,6 +163,8 @@ class HelloMessage(TypedDict):
     """The session token kept in the tab's ``sessionStorage``; ``None`` for a new session."""
     rev: int | None
     """The last revision the client applied; ``None`` for none."""
+    done_in_delta: NotRequired[bool]
+    """``True``: the client reads a ``done`` carried by a delta (:class:`DeltaMessage`)."""
 
 
 class WelcomeMessage(TypedDict):
@@ -182,6 +184,9 @@ class DeltaMessage(TypedDict):
     type: Literal["delta"]
     rev: int
     ops: list[Op]
+    done: NotRequired[int]
+    """The id of the event or set this delta ended, in place of a ``done`` frame after it; sent
+    only to a client whose hello said ``done_in_delta``."""
 
 
 class PingMessage(TypedDict):

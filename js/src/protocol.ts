@@ -87,6 +87,8 @@ export interface HelloMessage {
   protocol: number;
   token: string | null;
   rev: number | null;
+  /** The client reads a `done` carried by a delta (`DeltaMessage.done`). */
+  done_in_delta?: boolean;
 }
 
 /** WebSocket adapter, server → client answer to `hello`. */
@@ -109,6 +111,8 @@ export interface DeltaMessage {
   type: "delta";
   rev: number;
   ops: Op[];
+  /** The id of the event or set this delta ended, in place of a `done` frame after it. */
+  done?: number;
 }
 
 export interface PingMessage {

@@ -130,7 +130,7 @@ describe("the session", () => {
     h.connect();
     expect(last().url).toBe("ws://127.0.0.1:8123/_nbstate/ws");
     welcome({ todo: { items: [], draft: "" } }, 3, "secret");
-    expect(last().sent[0]).toEqual({ type: "hello", protocol: PROTOCOL_VERSION, token: null, rev: null });
+    expect(last().sent[0]).toEqual({ type: "hello", protocol: PROTOCOL_VERSION, token: null, rev: null, done_in_delta: true });
     expect(storage.getItem(TOKEN_KEY)).toBe("secret");
     expect(h.rev).toBe(3);
   });
@@ -228,6 +228,19 @@ describe("requests", () => {
     expect(fgot).toEqual([{ type: "error", id: 8, error: { handler: "todo.filters.query", type: "ValueError", message: "no" } }]);
   });
 
+  it("take a done carried by the delta it ended, after applying the delta", () => {
+    const h = host();
+    h.connect();
+    const socket = welcome({ todo: { items: [], draft: "" } });
+    const got: unknown[] = [];
+    h.root.on("msg:custom", (m: unknown) => got.push([m, h.root.get("items")]));
+    h.root.send({ type: "event", id: 9, handler: "add", payload: {}, client: "c", seq: 1 });
+    socket.frame({ type: "delta", rev: 2, ops: [{ op: "add", path: "/todo/items/-", value: "a" }], done: 9 });
+    expect(got).toEqual([[{ type: "done", id: 9 }, ["a"]]]);
+    socket.frame({ type: "done", id: 9 }); // answered once: a stray second answer goes nowhere
+    expect(got).toHaveLength(1);
+  });
+
   it("route a background handler's error to its state", () => {
     const h = host();
     h.connect();
@@ -282,7 +295,7 @@ describe("reconnecting", () => {
     expect(sockets).toHaveLength(3);
     const again = last();
     again.open();
-    expect(again.sent[0]).toEqual({ type: "hello", protocol: PROTOCOL_VERSION, token: "tok", rev: 6 });
+    expect(again.sent[0]).toEqual({ type: "hello", protocol: PROTOCOL_VERSION, token: "tok", rev: 6, done_in_delta: true });
     again.frame({ type: "welcome", protocol: PROTOCOL_VERSION, token: "tok", rev: 7 });
     again.frame({ type: "delta", rev: 7, ops: [{ op: "add", path: "/todo/items/-", value: "c" }] });
     expect(h.root.get("items")).toEqual(["a", "b", "c"]);

@@ -53,6 +53,8 @@ class Connection:
         self.limits = limits
         self._out: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self._heard = time.monotonic()
+        self.done_in_delta = False
+        """The client's ``hello`` said it reads a ``done`` carried by a delta."""
 
     # ----------------------------------------------------------------- session → client
 
@@ -70,11 +72,23 @@ class Connection:
         self.send({"type": "snapshot", "rev": revision, "document": document})
 
     async def write(self) -> None:
-        """The writer task: send queued frames until :meth:`stop`."""
-        while (frame := await self._out.get()) is not None:
+        """The writer task: send queued frames until :meth:`stop`.
+
+        For a client that said ``done_in_delta`` in its hello, a ``delta`` followed in the queue
+        by a ``done`` leaves as one frame, the delta with ``"done": id``
+        (:class:`~nbstate.protocol.DeltaMessage`): the usual event's answer is one frame, not two.
+        """
+        out = self._out
+        held: list[dict[str, Any] | None] = []  # a frame taken from the queue to look at
+        while (frame := held.pop() if held else await out.get()) is not None:
+            if self.done_in_delta and frame["type"] == "delta" and not out.empty():
+                following = out.get_nowait()
+                if following is not None and following["type"] == "done":
+                    frame = {**frame, "done": following["id"]}
+                else:
+                    held.append(following)
             try:
-                text = to_text(frame)
-                await self.socket.send_text(text)
+                await self.socket.send_text(to_text(frame))
             except (WebSocketDisconnect, RuntimeError, OSError):
                 return
             except ValueError:  # no JSON form: never from nbstate's own frames
@@ -102,6 +116,7 @@ class Connection:
                                                f"{PROTOCOL_VERSION}; reload the page (or upgrade "
                                                "nbstate on the side that is older)")
             return None
+        self.done_in_delta = message.get("done_in_delta") is True
         return message
 
     async def _refuse(self, code: int, why: str) -> None:

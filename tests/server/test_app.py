@@ -85,12 +85,12 @@ def server() -> Iterator[Server]:
 
 @contextlib.asynccontextmanager
 async def client(url: str, token: str | None = None, rev: int | None = None,
-                 protocol: int = PROTOCOL_VERSION,
-                 origin: str | None = None) -> AsyncIterator[Client]:
+                 protocol: int = PROTOCOL_VERSION, origin: str | None = None,
+                 done_in_delta: bool = False) -> AsyncIterator[Client]:
     headers = {"Origin": origin} if origin else None
     async with connect(url, additional_headers=headers, max_size=None) as ws:
-        await ws.send(json.dumps({"type": "hello", "protocol": protocol, "token": token,
-                                  "rev": rev}))
+        hello = {"type": "hello", "protocol": protocol, "token": token, "rev": rev}
+        await ws.send(json.dumps({**hello, "done_in_delta": True} if done_in_delta else hello))
         yield Client(ws)
 
 
@@ -156,6 +156,23 @@ async def test_events_and_sets_send_deltas_then_done(server: Server) -> None:
         assert last["/sv_shop/items/-"]["value"] == "tea"
         assert last["/sv_shop.sv_filter/matches/-"]["value"] == "tea"  # one add, not the list
         assert seen[-1] == {"type": "done", "id": 2}
+
+
+async def test_a_client_that_asks_gets_the_done_inside_the_delta_it_ended(
+        server: Server) -> None:
+    async with client(server.url, done_in_delta=True) as c:
+        await _start(c)
+        await c.ws.send(json.dumps({"type": "set", "id": 1, "state": "sv_shop", "var": "draft",
+                                    "value": "tea"}))
+        assert await c.frame() == {"type": "delta", "rev": 2, "done": 1, "ops": [
+            {"op": "replace", "path": "/sv_shop/draft", "value": "tea"}]}
+        # an answer with no delta before it (nothing changed, or an error) is its own frame
+        await c.ws.send(json.dumps({"type": "set", "id": 2, "state": "sv_shop", "var": "draft",
+                                    "value": "tea"}))
+        assert await c.frame() == {"type": "done", "id": 2}
+        await c.ws.send(json.dumps({"type": "set", "id": 3, "state": "sv_shop", "var": "count",
+                                    "value": 1}))
+        assert (await c.frame())["type"] == "error"
 
 
 @pytest.mark.parametrize(("message", "kind", "words"), [

@@ -8,7 +8,8 @@
  * whole session document or the `delta`s missed since `rev`. The token lives in
  * `sessionStorage` (a reload keeps the session; another tab has its own). Events and sets leave
  * in the order the views made them, with the state's path (`todo.add`, `state: "todo"`); `done`
- * and `error` go back to the model that sent the request. A dropped socket reconnects with
+ * and `error` go back to the model that sent the request (the hello says `done_in_delta`, so a
+ * `done` may come inside the delta it ended: one frame per event, not two). A dropped socket reconnects with
  * backoff, sending the token and the last applied revision, so only the missed deltas come;
  * requests it had in flight fail (the server may or may not have run them), later ones wait
  * for the new socket. A close code in the 4000s (another protocol version, a bad hello) is
@@ -142,7 +143,7 @@ export class SocketHost implements ModelHost {
     this.socket = socket;
     socket.onopen = () => {
       if (this.socket !== socket) return;
-      this.write({ type: "hello", protocol: PROTOCOL_VERSION, token: this.token, rev: this.rev });
+      this.write({ type: "hello", protocol: PROTOCOL_VERSION, token: this.token, rev: this.rev, done_in_delta: true });
     };
     socket.onmessage = (event) => {
       if (this.socket !== socket) return;
@@ -233,7 +234,9 @@ export class SocketHost implements ModelHost {
       case "snapshot":
         return this.snapshot(frame.rev as number, frame.document as Record<string, Record<string, unknown>>);
       case "delta":
-        return this.delta(frame.rev as number, frame.ops as Op[]);
+        this.delta(frame.rev as number, frame.ops as Op[]);
+        if (typeof frame.done === "number") this.answer(frame.done, { type: "done", id: frame.done });
+        return;
       case "done":
         return this.answer(frame.id as number | null, frame);
       case "error":
