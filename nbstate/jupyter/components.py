@@ -5,7 +5,8 @@ by that cell. When the same cell runs again its outputs are replaced, so its vie
 and its pins go; after every cell the session's components are swept
 (:meth:`nbstate.components.Components.sweep`), and the models of the removed ones are closed.
 A cell is known by the ``cellId`` the frontend sends with it (JupyterLab, Notebook 7, Voila and
-nbclient do); without one, its pins stay for the kernel's life.
+nbclient do), read from the request the kernel is answering; without one, its pins stay for the
+kernel's life.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ class ComponentViews:
     def shown(self, state: State) -> None:
         """``state``'s view was displayed by the running cell."""
         if is_component(state):
-            components_of(self.session).pin(state._nb_path, ("cell", self.cell))
+            cell = _running_cell() or self.cell
+            components_of(self.session).pin(state._nb_path, ("cell", cell))
 
     def before_cell(self, info: Any = None) -> None:
         """IPython's ``pre_run_cell``: the cell's previous outputs are about to go."""
@@ -44,10 +46,20 @@ class ComponentViews:
     def after_cell(self) -> None:
         components_of(self.session).sweep()
 
-    def _close(self, paths: list[str]) -> None:
+    def _close(self, paths: list[str]) -> None:  # the host's own maps: no API of its own
         for path in paths:
             widget = self.host.widgets.pop(path, None)
             if widget is not None:
                 widget.close()
             self.host._traits.pop(path, None)
             self.host._stale.pop(path, None)
+
+
+def _running_cell() -> str | None:
+    """The ``cellId`` of the execute request the kernel is answering (its metadata), if any."""
+    from IPython import get_ipython
+
+    parent = getattr(get_ipython(), "parent_header", None)
+    metadata = parent.get("metadata") if isinstance(parent, dict) else None
+    cell = metadata.get("cellId") if isinstance(metadata, dict) else None
+    return cell if isinstance(cell, str) else None

@@ -183,7 +183,7 @@ def test_a_dragged_slider_renders_at_most_every_min_interval_and_ends_on_the_las
     start = time.monotonic()
     for months in range(2, 102):
         _set(kernel, comm, "months", months)
-        time.sleep(0.004)
+        time.sleep(0.016)  # a 60 Hz drag
     duration = time.monotonic() - start
     msgs = _collect(kernel, 0.6)
     renders = _calls(kernel)["chart"] - before
@@ -247,3 +247,26 @@ def test_counters_are_independent_and_dropped_ones_leave(
     assert _values(kernel, "__import__('gc').collect() >= 0 and "
                            "sum(type(o).__name__ == 'Counter' and isinstance(o, ns.State) "
                            "for o in __import__('gc').get_objects())") == "0"
+
+
+def test_a_component_shown_by_the_kernels_first_cell_goes_when_that_cell_runs_again() -> None:
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        code = textwrap.dedent('''
+            import nbstate as ns
+
+            class Tally(ns.ComponentState):
+                n: int = 0
+
+            ns.show(Tally.create(n=1))
+        ''')
+        first = _opens(_execute_in_cell(kc, code, "first-cell"))
+        assert [v["state"]["n"] for v in first.values()] == [1]
+        msgs = _execute_in_cell(kc, code, "first-cell")
+        closed = {m["content"]["comm_id"] for m in msgs if m["msg_type"] == "comm_close"}
+        assert closed == {v["comm_id"] for v in first.values()}
+        left = _values(kc, "[p for p in ns.default_session().snapshot() if p.startswith('tally-')]")
+        assert left == f"{['tally-2']}" and list(first) == ["tally-1"]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
