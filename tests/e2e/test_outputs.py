@@ -1,5 +1,6 @@
 """Outputs in real JupyterLab, Voila and ``nbstate serve``, in Debian's Chromium: the sales
-notebook's chart, table and Markdown summary follow the slider and the select.
+notebook's chart, table and Markdown summary follow the slider and the select; nbconvert's HTML
+shows them without a kernel.
 
 Screenshots of each host go to ``tests/e2e/output/<test>/``.
 """
@@ -10,14 +11,17 @@ import contextlib
 import os
 import re
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import nbformat
 import pytest
 from playwright.sync_api import Page, expect
 
 from . import harness
+from .test_hosts import _serve_cdn
 from .view_page import open_in_lab, view_screenshot
 
 pytestmark = pytest.mark.browser
@@ -103,3 +107,22 @@ def test_sales_served_over_the_websocket_adapter(page: Page, output_dir: Path) -
     with _serve(output_dir / "server.log") as server:
         page.goto(server.url)
         use_sales(page, output_dir, "served", summary=False)
+
+
+def test_html_export_shows_the_outputs_without_a_kernel(page: Page, tmp_path: Path,
+                                                        output_dir: Path) -> None:
+    root = _root(tmp_path)
+    nb = nbformat.read(root / "sales.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell('ns.get_state(Sales).region = "east"'))
+    nbformat.write(nb, root / "sales.ipynb")
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", "--execute",
+                    str(root / "sales.ipynb")], check=True, cwd=root, capture_output=True)
+    page.context.unroute("https://**/*")
+    page.context.route("https://**/*", _serve_cdn)
+    page.goto((root / "sales.html").as_uri())
+    sales = page.locator(SALES).first
+    expect(sales.locator('[data-nb-output="chart"] img')).to_have_attribute(
+        "src", PNG, timeout=30_000)
+    expect(sales.locator('[data-nb-output="table"] table tbody tr')).to_have_count(6)
+    expect(page.locator(SUMMARY).locator("strong")).to_have_text("east")
+    view_screenshot(page, SALES, output_dir, "html-export-sales")
