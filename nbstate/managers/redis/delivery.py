@@ -45,6 +45,10 @@ class Feed:
         """Send ``listener`` every delta after ``revision`` (it holds that revision)."""
         self.listeners[listener] = revision
 
+    def has(self, revision: int) -> bool:
+        """Whether every listener already holds ``revision``."""
+        return all(last >= revision for last in self.listeners.values())
+
     def remove(self, listener: Listener) -> None:
         self.listeners.pop(listener, None)
 
@@ -213,7 +217,10 @@ class Delivery:
         token = str(channel).split("{", 1)[-1].split("}", 1)[0]
         feed = self.feeds.get(token)
         if feed is not None:
-            feed.deliver(json.loads(message["data"]))
+            data = message["data"]
+            if data.startswith('{"rev":') and feed.has(int(data[7:data.index(",")])):
+                return  # this process's own delta, back from the channel: nothing to parse
+            feed.deliver(json.loads(data))
 
     async def aclose(self) -> None:
         if self._reader is not None:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -91,8 +90,7 @@ class RedisInbox(Inbox):
                 _reply(message, {**got.answer, "id": msg_id}, ok=got.answer["type"] == "done")
                 return
             try:
-                await super()._run(dataclasses.replace(message, reply=held.append,
-                                                       settle=None))
+                await super()._run(_Message(held.append, message.path, content))
             finally:
                 own = [f for f in held if f.get("id") == msg_id and msg_id is not None]
                 failure = await self.sync.leave(key if own else "", own[-1] if own else None)

@@ -1,11 +1,18 @@
 """The Redis manager: sessions shared by every server process that names the same Redis.
 
 Each process keeps the sessions it served (its cache, expiring when idle like the memory
-manager's) and Redis holds the truth (layout: :mod:`.scripts`). An event costs two round trips
-when this process served the session last (take the lock and learn the revision; store, publish
-and release) and two when another did (the first round trip also brings the states it
-changed). A client may connect to any process, move to another, and go on with its token and
-revision; deltas made anywhere reach it in revision order (:mod:`.delivery`).
+manager's) and Redis holds the truth (layout: :mod:`.scripts`). Round trips per event: one when
+this process served the session within the last ``keep`` seconds (it kept the lock; the write
+that stores the event keeps it again), two otherwise (take the lock, learn the stored revision
+and read the states other processes changed, all in one; then store, publish and release), and
+three when another process keeps the lock (it is asked to release it in the first round trip).
+A message with a ``client`` stamp always asks Redis first, where its answer may be stored
+(:mod:`.inbox`). A client may connect to any process, move to another, and go on with its
+token and revision; deltas made anywhere reach it in revision order (:mod:`.delivery`).
+
+A process that dies holding a lock holds up its sessions until the lock expires
+(``lock_expiry``, 10 s by default); a stalled one that comes back finds its writes refused
+(fenced) and goes on from what is stored.
 """
 
 from __future__ import annotations
