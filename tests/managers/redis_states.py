@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import nbstate as ns
@@ -29,6 +30,12 @@ class RdCounter(ns.State):
     async def slow(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
         self.n += 100
+
+    async def save(self) -> AsyncIterator[None]:
+        self.label = "saving"
+        yield  # stored and sent now, before the handler ends
+        await asyncio.sleep(0.5)
+        self.label = "saved"
 
     @ns.event(background=True)
     async def feed(self, count: int) -> None:

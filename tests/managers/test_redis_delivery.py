@@ -70,3 +70,20 @@ async def test_a_client_too_far_behind_gets_a_snapshot(
     revision, missed, document = await two.attach(same, other, Frames(), rev)
     assert missed is None and document is not None
     assert document["rd_counter"]["applied"] == [0, 1, 2, 3] and revision == rev + 4
+
+
+async def test_a_yield_is_stored_and_sent_to_other_processes_before_the_handler_ends(
+        pair: tuple[RedisManager, RedisManager]) -> None:
+    one, two = pair
+    token, entry = await one.open(None, prepare)
+    same, other = await two.open(token, prepare)
+    watcher = Frames()
+    await two.attach(same, other, watcher, None)
+    running = asyncio.ensure_future(send(entry, Frames(), "save"))
+    await _wait(lambda: len(watcher.deltas) == 1, timeout=0.4)
+    assert watcher.deltas[0]["ops"] == [
+        {"op": "replace", "path": "/rd_counter/label", "value": "saving"}]
+    assert not running.done()
+    assert (await running)["type"] == "done"
+    await _wait(lambda: len(watcher.deltas) == 2)
+    assert watcher.deltas[1]["ops"][0]["value"] == "saved"
