@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -107,6 +108,51 @@ def test_sales_served_over_the_websocket_adapter(page: Page, output_dir: Path) -
     with _serve(output_dir / "server.log") as server:
         page.goto(server.url)
         use_sales(page, output_dir, "served", summary=False)
+
+
+MARIMO_APP = '''\
+import marimo
+
+app = marimo.App()
+
+
+@app.cell
+def _():
+    import nbstate as ns
+
+    CODE
+    return Sales, ns, summary
+
+
+@app.cell
+def _(Sales, ns):
+    ns.show(Sales)
+    return
+
+
+@app.cell
+def _(ns, summary):
+    ns.show(summary)
+    return
+'''
+
+
+def _marimo_app(tmp_path: Path) -> Path:
+    """The sales notebook's code as a marimo app: one cell of definitions, one per view."""
+    nb = nbformat.read(REPO / "notebooks" / "sales.ipynb", as_version=4)
+    code = "\n\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    code = "\n".join(line for line in code.splitlines()
+                     if line.strip() not in ("ns.show(Sales)", "summary", "import nbstate as ns"))
+    app = tmp_path / "app" / "sales_marimo.py"
+    app.parent.mkdir()
+    app.write_text(MARIMO_APP.replace("CODE", textwrap.indent(code, "    ").strip()))
+    return app
+
+
+def test_sales_in_marimo_run(marimo: Callable[..., harness.Server], page: Page,
+                             tmp_path: Path, output_dir: Path) -> None:
+    page.goto(marimo(_marimo_app(tmp_path), "run").url)
+    use_sales(page, output_dir, "marimo")
 
 
 def test_html_export_shows_the_outputs_without_a_kernel(page: Page, tmp_path: Path,
