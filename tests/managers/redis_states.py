@@ -38,6 +38,11 @@ class RdCounter(ns.State):
         self.label = "saved"
 
     @ns.event(background=True)
+    async def later(self) -> Any:
+        await asyncio.sleep(0.01)
+        return RdCounter.inc(k=77)  # type: ignore[call-arg]  # chained: a section of its own
+
+    @ns.event(background=True)
     async def feed(self, count: int) -> None:
         for i in range(count):
             async with self:

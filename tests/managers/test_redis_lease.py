@@ -98,3 +98,15 @@ async def test_a_kept_lock_is_released_at_once_when_another_process_asks(
     assert one.sync(token).lease.kept_until == 0.0
     again = await send(entry, Frames(), "inc", {"k": 3})
     assert again["type"] == "done" and entry.session.get_state(RdCounter).applied == [1, 2, 3]
+
+
+async def test_events_outside_client_messages_take_the_lock_and_are_stored(
+        pair: tuple[RedisManager, RedisManager]) -> None:
+    one, two = pair
+    token, entry = await one.open(None, prepare)
+    assert (await send(entry, Frames(), "later"))["type"] == "done"
+    await entry.session.drain()  # the background handler, then the event it chained
+    await entry.session.dispatch("rd_counter.inc", {"k": 5})  # server code's own event
+    one.release(token)
+    _, other = await two.open(token, prepare)
+    assert other.session.get_state(RdCounter).applied == [77, 5]  # both stored

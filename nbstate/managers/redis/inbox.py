@@ -15,9 +15,8 @@ brings is the next one expected. The messages before it went to another process,
 connection that closed (the client resends those that got no answer; any still waiting here
 run at once), so a client that moves between processes does not wait for them.
 
-**Background handlers** take the lock only inside ``async with self``: the block's entry is a
-section's start (waiting for any other section of the session, here or elsewhere), its exit
-stores what the block changed, in a task, before the next section of the session may begin.
+Background handlers and events run some other way than by a client message: see
+:mod:`.locks`.
 """
 
 from __future__ import annotations
@@ -27,14 +26,12 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from ... import context
 from ...events import error_info
 from ...inbox import Inbox, _Message, _Order
-from ...lock import SessionLock
 from ...session import Session
 from .sync import SessionSync
 
-__all__ = ["BlockLock", "RedisInbox", "answer_key"]
+__all__ = ["RedisInbox", "answer_key"]
 
 
 def answer_key(content: Any) -> str:
@@ -89,9 +86,11 @@ class RedisInbox(Inbox):
             if got.status == "answered" and got.answer is not None:
                 _reply(message, {**got.answer, "id": msg_id}, ok=got.answer["type"] == "done")
                 return
+            self.sync.runner = asyncio.current_task()  # its events are inside this section
             try:
                 await super()._run(_Message(held.append, message.path, content))
             finally:
+                self.sync.runner = None
                 own = [f for f in held if f.get("id") == msg_id and msg_id is not None]
                 failure = await self.sync.leave(key if own else "", own[-1] if own else None)
         for frame in held:
@@ -115,43 +114,3 @@ def _reply(message: _Message, frame: dict[str, Any], ok: bool) -> None:
             return
     with contextlib.suppress(Exception):  # the client is gone; a resend gets the stored answer
         message.reply(frame)
-
-
-class BlockLock(SessionLock):
-    """The session lock of a Redis-stored session: ``async with self`` also takes the lease."""
-
-    __slots__ = ("sync",)
-
-    def __init__(self, sync: SessionSync) -> None:
-        super().__init__()
-        self.sync = sync
-
-    async def enter_block(self, state: Any) -> None:
-        if context.mode.get() != "background":
-            await super().enter_block(state)  # raises the error that names the fix
-            return
-        await self.sync.section.acquire()
-        try:
-            await self.sync.enter()
-        except BaseException:
-            self.sync.section.release()
-            raise
-        try:
-            await super().enter_block(state)
-        except BaseException:
-            await self._leave()
-            raise
-
-    def exit_block(self, settle: Callable[[], None]) -> None:
-        try:
-            super().exit_block(settle)
-        finally:
-            asyncio.get_running_loop().create_task(self._leave())
-
-    async def _leave(self) -> None:
-        try:
-            failure = await self.sync.leave()
-        finally:
-            self.sync.section.release()
-        if failure is not None:
-            self.sync.feed.report(error_info("async with self", failure))

@@ -27,8 +27,9 @@ from ...protocol import Delta
 from ...session import Session
 from ..base import Entry, StateManager, valid_token
 from .delivery import Delivery
-from .inbox import BlockLock, RedisInbox
+from .inbox import RedisInbox
 from .lease import OWNER
+from .locks import BlockLock
 from .store import Store
 from .sync import SessionSync
 

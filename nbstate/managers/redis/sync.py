@@ -61,6 +61,8 @@ class SessionSync:
         self._writer: asyncio.Task[None] | None = None
         self._failure: BaseException | None = None
         self._leaving = False
+        self.runner: asyncio.Task[Any] | None = None
+        """The task that runs a client message's section now (its events need no other)."""
         session.subscribe(self)
 
     # ----------------------------------------------------------------- the session's listener
