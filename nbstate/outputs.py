@@ -39,6 +39,7 @@ from typing import Any, Generic, Protocol, TypeVar, overload
 from . import context
 from . import state as states
 from .context import StatePort, VarKey, reading
+from .travel import NotJSON, check_any
 from .vars import ComputedVar, VarOptions, _Cached
 
 __all__ = ["DEFAULT_MIN_INTERVAL", "ERROR_MIME", "FreeOutput", "Output", "RenderTimer",
@@ -156,6 +157,10 @@ class Output(ComputedVar[dict[str, Any]]):
         try:
             result = self.fget() if self.free else self.fget(state)  # type: ignore[call-arg]
             bundle = render(result)
+            check_any(bundle)
+        except NotJSON as exc:
+            bundle = error_bundle(ValueError(f"output {state._nb_path}.{self.name} rendered "
+                                             f"what JSON cannot carry: {exc}"))
         except Exception as exc:
             bundle = error_bundle(exc)
         finally:

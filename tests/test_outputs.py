@@ -245,3 +245,33 @@ async def test_flush_now_renders_what_is_held_back(session: ns.Session) -> None:
     assert session.snapshot()["out_sales"]["chart"] == sales.chart
     await asyncio.sleep(0.15)
     assert CALLS["chart"] == 2  # the timer it replaced does not render again
+
+
+class _Pixels:
+    def _repr_png_(self) -> bytes:
+        return b"\x89PNG\r\n\x1a\n"
+
+
+class _Odd:
+    def _repr_json_(self) -> Any:
+        return {"x": float("nan")}
+
+
+def test_bytes_travel_as_base64_and_what_json_cannot_carry_is_an_error_in_place(
+        session: ns.Session) -> None:
+    assert render(_Pixels())["image/png"] == "iVBORw0KGgo="
+
+    class OutOdd(ns.State):
+        n: int = 0
+
+        @ns.output
+        def odd(self) -> Any:
+            return _Odd() if self.n else _Pixels()
+
+    state = session.get_state(OutOdd)
+    assert session.snapshot()["out_odd"]["odd"]["image/png"] == "iVBORw0KGgo="
+    state.n = 1
+    session.flush()  # no ComputedVarError: the error shows in place
+    error = session.snapshot()["out_odd"]["odd"][ERROR_MIME]
+    assert "out_odd.odd rendered what JSON cannot carry" in error["evalue"]
+    assert state.n == 1

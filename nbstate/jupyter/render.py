@@ -26,8 +26,8 @@ _formatter: list[Any] = []
 def render_output(value: Any) -> dict[str, Any]:
     """The mime bundle ``{mime type: data}`` (Jupyter display data) of ``value``: PNG for a
     matplotlib figure, what IPython's display formatter gives otherwise (``text/html`` for a
-    pandas DataFrame, ``text/markdown`` for ``Markdown``, every ``_repr_*_`` the object has),
-    always with ``text/plain``.
+    pandas DataFrame, ``text/markdown`` for ``Markdown``, every ``_repr_*_`` the object has;
+    bytes as base64 text), always with ``text/plain``.
 
     Raises:
         Exception: what the object's own ``_repr_*_`` methods raise.
@@ -36,10 +36,15 @@ def render_output(value: Any) -> dict[str, Any]:
     if figure is not None and isinstance(value, figure):
         return _figure_bundle(value)
     data, _ = _display_formatter().format(value)
-    bundle = {str(k): v for k, v in data.items()}
+    bundle = {str(k): _text(v) for k, v in data.items()}
     if "text/plain" not in bundle:
         bundle["text/plain"] = repr(value)
     return bundle
+
+
+def _text(data: Any) -> Any:
+    """Bytes as Jupyter carries them: base64 text (a ``_repr_png_`` returns PNG bytes)."""
+    return base64.b64encode(data).decode("ascii") if isinstance(data, bytes) else data
 
 
 def _display_formatter() -> Any:
