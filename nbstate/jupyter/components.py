@@ -2,7 +2,8 @@
 
 A component shown in a cell (``ns.show(Counter.create())``, or as the cell's result) is pinned
 by that cell. When the same cell runs again its outputs are replaced, so its views are closed
-and its pins go; after every cell the session's components are swept
+and its pins go, as they do when the cell is deleted (JupyterLab names the deleted cells in the
+next execute request); after every cell the session's components are swept
 (:meth:`nbstate.components.Components.sweep`), and the models of the removed ones are closed.
 A cell is known by the ``cellId`` the frontend sends with it (JupyterLab, Notebook 7, Voila and
 nbclient do), read from the request the kernel is answering; without one, its pins stay for the
@@ -38,10 +39,13 @@ class ComponentViews:
             components_of(self.session).pin(state._nb_path, ("cell", cell))
 
     def before_cell(self, info: Any = None) -> None:
-        """IPython's ``pre_run_cell``: the cell's previous outputs are about to go."""
+        """IPython's ``pre_run_cell``: the cell's previous outputs are about to go, and so are
+        those of the cells deleted since the last run (JupyterLab's ``deletedCells``)."""
         self.cell = getattr(info, "cell_id", None)
-        if self.cell is not None:
-            components_of(self.session).unpin(("cell", self.cell))
+        components = components_of(self.session)
+        for cell in [self.cell, *_request_metadata().get("deletedCells", ())]:
+            if isinstance(cell, str):
+                components.unpin(("cell", cell))
 
     def after_cell(self) -> None:
         components_of(self.session).sweep()
@@ -55,11 +59,16 @@ class ComponentViews:
             self.host._stale.pop(path, None)
 
 
-def _running_cell() -> str | None:
-    """The ``cellId`` of the execute request the kernel is answering (its metadata), if any."""
+def _request_metadata() -> dict[str, Any]:
+    """The metadata of the request the kernel is answering (``{}`` outside a kernel)."""
     from IPython import get_ipython
 
     parent = getattr(get_ipython(), "parent_header", None)
     metadata = parent.get("metadata") if isinstance(parent, dict) else None
-    cell = metadata.get("cellId") if isinstance(metadata, dict) else None
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def _running_cell() -> str | None:
+    """The ``cellId`` of the execute request the kernel is answering, if any."""
+    cell = _request_metadata().get("cellId")
     return cell if isinstance(cell, str) else None

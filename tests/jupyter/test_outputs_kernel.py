@@ -204,10 +204,12 @@ def test_no_matplotlib_figure_is_left_open(kernel: BlockingKernelClient,
     assert _values(kernel, "plt.get_fignums()") == "[]"
 
 
-def _execute_in_cell(kc: BlockingKernelClient, code: str, cell_id: str) -> list[dict[str, Any]]:
+def _execute_in_cell(kc: BlockingKernelClient, code: str, cell_id: str,
+                     deleted: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     msg = kc.session.msg("execute_request", {
         "code": code, "silent": False, "store_history": True, "user_expressions": {},
-        "allow_stdin": False, "stop_on_error": True}, metadata={"cellId": cell_id})
+        "allow_stdin": False, "stop_on_error": True},
+        metadata={"cellId": cell_id, "deletedCells": list(deleted)})
     kc.shell_channel.send(msg)
     reply = kc.get_shell_msg(timeout=30)
     assert reply["content"]["status"] == "ok", reply["content"]
@@ -270,3 +272,16 @@ def test_a_component_shown_by_the_kernels_first_cell_goes_when_that_cell_runs_ag
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_a_deleted_cells_components_leave_at_the_next_run(
+        kernel: BlockingKernelClient, models: dict[str, dict[str, Any]]) -> None:
+    opened = _opens(_execute_in_cell(kernel, "ns.show(Counter.create(count=5))", "cell-gone"))
+    assert [v["state"]["count"] for v in opened.values()] == [5]
+    (path,) = opened
+    _execute_in_cell(kernel, "1", "cell-other")
+    assert _values(kernel, f"{path!r} in ns.default_session().snapshot()") == "True"
+    msgs = _execute_in_cell(kernel, "2", "cell-other", deleted=("cell-gone",))
+    assert {m["content"]["comm_id"] for m in msgs if m["msg_type"] == "comm_close"} == {
+        v["comm_id"] for v in opened.values()}
+    assert _values(kernel, f"{path!r} in ns.default_session().snapshot()") == "False"
