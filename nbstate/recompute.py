@@ -203,7 +203,7 @@ class ComputedVars:
             doc = document.data.get(state._nb_path)
             if doc is None:
                 continue
-            output = getattr(var, "is_output", False)
+            output = var.is_output
             if output and self._hold(var.wait(state)):
                 held[(state._nb_path, var.name)] = (state, var)
                 continue

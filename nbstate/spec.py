@@ -50,7 +50,7 @@ def spec_of(cls: type[State], trait: Callable[[str], str] = str) -> dict[str, An
     maps a var's name to the name its host carries it by."""
     var_specs = [_var_spec(name, var, "base", trait)
                  for name, var in cls.__nbstate_vars__.items() if var.synced]
-    var_specs += [_var_spec(name, var, "output" if getattr(var, "is_output", False)
+    var_specs += [_var_spec(name, var, "output" if var.is_output
                             else "computed", trait)
                   for name, var in cls.__nbstate_computed__.items()]
     handlers = [_handler_spec(h) for name, h in cls.__nbstate_handlers__.items()

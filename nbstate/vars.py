@@ -248,6 +248,9 @@ class _Cached:
 class ComputedVar(Generic[T]):
     """Descriptor of a computed var: ``fget(self)`` derived from other vars, cached."""
 
+    is_output = False
+    """True for an output (:mod:`nbstate.outputs`): its value is a mime bundle."""
+
     def __init__(self, fget: Callable[[Any], T], *, cache: bool = True,
                  deps: Iterable[str] | None = None, hidden: bool = False) -> None:
         self.fget = fget
