@@ -58,7 +58,10 @@ def kernel_host(session: Session | None = None) -> JupyterHost:
     shell = get_ipython()
     if shell is not None:
         shell.events.register("pre_run_cell", views.before_cell)
-        shell.events.register("post_execute", _after_cell(session, host, views))
+        # post_execute also follows every comm message (the comm package triggers it), so
+        # there only what is cheap; what belongs to the end of a cell goes in post_run_cell
+        shell.events.register("post_execute", _after_execute(session, host))
+        shell.events.register("post_run_cell", _after_cell(session, host, views))
     return host
 
 
@@ -68,12 +71,19 @@ def _views(session: Session) -> ComponentViews:
     return views
 
 
-def _after_cell(session: Session, host: JupyterHost, views: ComponentViews) -> Any:
-    def after_cell() -> None:
+def _after_execute(session: Session, host: JupyterHost) -> Any:
+    def after_execute() -> None:
         session.flush_if_idle()
+        host.settle()
+
+    return after_execute
+
+
+def _after_cell(session: Session, host: JupyterHost, views: ComponentViews) -> Any:
+    def after_cell(result: Any = None) -> None:
         if isinstance(session.computed.later, RenderTimer):
             session.computed.later.flush_now()  # outputs the cell changed, even if just drawn
-        host.settle()
+            host.settle()
         views.after_cell()
 
     return after_cell
