@@ -1,12 +1,15 @@
 """Deltas to this process's clients, in revision order, wherever they were made.
 
-A process subscribes to the channel ``nbstate:{T}:live`` of each token it has clients for
-(one pub/sub connection for all). A delta stored by any process (this one included: its own
-come back and are skipped) is published by the same Lua call that stored it, so channel order
-is revision order. Each client's :class:`Feed` entry remembers the last revision it was sent:
-a delta it already has is skipped, the next one is sent, and one further ahead reveals a gap
-(messages lost while the pub/sub connection was down): the feed then asks for the missing
-revisions from the stored deltas, and sends a snapshot where they are no longer held.
+Each process listens on one pub/sub channel of its own (``nbstate:owner:<owner>``, see
+:mod:`.scripts`). A process that has clients of a session is in that session's ``procs`` set
+(added by the read that catches it up when a client attaches, so nothing falls between the two),
+and the Lua call that stores a delta publishes it to every other process in the set, in the
+same call: channel order is revision order, and a process is never sent back its own deltas
+(it hands them to its clients itself, once stored). Each client's :class:`Feed` entry remembers
+the last revision it was sent: a delta it already has is skipped, the next one is sent, and one
+further ahead reveals a gap (messages lost while the pub/sub connection was down): the feed then
+asks for the missing revisions from the stored deltas, and sends a snapshot where they are no
+longer held. When the pub/sub connection comes back, every feed asks too.
 """
 
 from __future__ import annotations
@@ -44,10 +47,6 @@ class Feed:
     def add(self, listener: Listener, revision: int) -> None:
         """Send ``listener`` every delta after ``revision`` (it holds that revision)."""
         self.listeners[listener] = revision
-
-    def has(self, revision: int) -> bool:
-        """Whether every listener already holds ``revision``."""
-        return all(last >= revision for last in self.listeners.values())
 
     def remove(self, listener: Listener) -> None:
         self.listeners.pop(listener, None)
@@ -102,84 +101,62 @@ def _send(listener: Listener, delta: Delta) -> None:
         log.exception("nbstate: a transport failed to send revision %d", delta["rev"])
 
 
-async def _quietly(call: Awaitable[Any]) -> None:
-    with contextlib.suppress(Exception):
-        await call
-
-
 class Delivery:
-    """This process's pub/sub connection and the feeds of the tokens it has clients for."""
+    """This process's pub/sub channel and the feeds of the tokens it has clients for."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, owner: str) -> None:
         self.store = store
+        self.owner = owner
         self.feeds: dict[str, Feed] = {}
+        self._channel = store.owner_channel(owner)
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
-        self._confirmed: dict[str, asyncio.Future[None]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._owner: str | None = None
         self._asked: Callable[[str], None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    def _channel(self, token: str) -> str:
-        return self.store.keys(token).channel
-
-    async def listen_owner(self, owner: str, asked: Callable[[str], None]) -> None:
-        """Call ``asked(token)`` when another process asks ``owner`` to release a lock."""
-        if self._owner is not None:
-            return
-        self._owner, self._asked = self.store.owner_channel(owner), asked
-        if self._pubsub is None:
-            self._pubsub = self.store.client.pubsub()
-        try:
-            await self.store.guard(self._pubsub.subscribe(self._owner))
-        except BaseException:
-            self._owner = None
-            raise
-        if self._reader is None or self._reader.done():
-            self._reader = asyncio.get_running_loop().create_task(self._read())
-
-    async def subscribe(self, token: str, feed: Feed) -> None:
-        """Receive ``token``'s deltas into ``feed`` (returns once Redis confirmed).
+    async def start(self, asked: Callable[[str], None]) -> None:
+        """Listen (once): deltas go to the feeds, release requests to ``asked(token)``.
 
         Raises:
             RedisUnavailableError: Redis did not answer.
         """
-        if self.feeds.get(token) is feed:
+        if self._pubsub is not None:
             return
-        self.feeds[token] = feed
-        channel = self._channel(token)
-        if self._pubsub is None:
-            self._pubsub = self.store.client.pubsub()
-        confirmed = self._confirmed[channel] = asyncio.get_running_loop().create_future()
-        try:
-            await self.store.guard(self._pubsub.subscribe(channel))
-            if self._reader is None or self._reader.done():
-                self._reader = asyncio.get_running_loop().create_task(self._read())
-            await asyncio.wait_for(asyncio.shield(confirmed), 10)
-        except BaseException:
-            self.feeds.pop(token, None)
-            self._confirmed.pop(channel, None)
-            raise
+        self._asked = asked
+        pubsub = self.store.client.pubsub(ignore_subscribe_messages=True)
+        await self.store.guard(pubsub.subscribe(self._channel))
+        self._pubsub = pubsub
+        self._reader = asyncio.get_running_loop().create_task(self._read(pubsub))
 
-    def unsubscribe(self, token: str) -> None:
-        """No client of ``token`` is left in this process."""
-        if self.feeds.pop(token, None) is not None and self._pubsub is not None:
-            pubsub = self._pubsub
-            task = asyncio.get_running_loop().create_task(self._unsubscribe(pubsub, token))
+    def register(self, token: str, feed: Feed) -> None:
+        """Hand ``token``'s deltas to ``feed`` (the read that attaches a client adds this
+        process to the session's ``procs``)."""
+        self.feeds[token] = feed
+
+    def unregister(self, token: str) -> None:
+        """No client of ``token`` is left in this process: stop its deltas."""
+        if self.feeds.pop(token, None) is not None:
+            task = asyncio.get_running_loop().create_task(self._unlisten(token))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _unsubscribe(self, pubsub: PubSub, token: str) -> None:
+    async def _unlisten(self, token: str) -> None:
         if token not in self.feeds:  # not if a client of it came back meanwhile
-            await _quietly(pubsub.unsubscribe(self._channel(token)))
+            with contextlib.suppress(Exception):
+                await self.store.unlisten(token, self.owner)
 
-    async def _read(self) -> None:
-        assert self._pubsub is not None
-        pubsub = self._pubsub
+    async def _read(self, pubsub: PubSub) -> None:
         broken = False
         while True:
             try:
-                message = await pubsub.get_message(timeout=1.0)
+                if broken:  # Redis is back: listen again, then fetch what was missed
+                    await pubsub.subscribe(self._channel)
+                    broken = False
+                    for feed in list(self.feeds.values()):
+                        feed.check()
+                async for message in pubsub.listen():  # blocks: no wake-up without a message
+                    if message.get("type") == "message":
+                        self._take(message["data"])
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -187,40 +164,17 @@ class Delivery:
                     log.warning("nbstate: lost the Redis pub/sub connection (%s); retrying", exc)
                 broken = True
                 await asyncio.sleep(0.2)
-                with contextlib.suppress(Exception):
-                    if pubsub.channels:
-                        await pubsub.subscribe(*pubsub.channels)  # after Redis came back
-                continue
-            if broken:
-                broken = False
-                for feed in list(self.feeds.values()):
-                    feed.check()  # what was published while away
-            if message is not None:
-                self._take(message)
 
-    def _take(self, message: dict[str, Any]) -> None:
-        channel = message.get("channel")
-        if isinstance(channel, bytes):
-            channel = channel.decode()
-        kind = message.get("type")
-        if kind == "subscribe":
-            confirmed = self._confirmed.pop(str(channel), None)
-            if confirmed is not None and not confirmed.done():
-                confirmed.set_result(None)
+    def _take(self, data: Any) -> None:
+        text = data.decode() if isinstance(data, bytes) else str(data)
+        head, _, rest = text.partition(" ")
+        if head == "release":
+            if self._asked is not None:
+                self._asked(rest)
             return
-        if kind != "message":
-            return
-        if channel == self._owner and self._asked is not None:
-            data = message["data"]
-            self._asked(data.decode() if isinstance(data, bytes) else str(data))
-            return
-        token = str(channel).split("{", 1)[-1].split("}", 1)[0]
-        feed = self.feeds.get(token)
+        feed = self.feeds.get(head)
         if feed is not None:
-            data = message["data"]
-            if data.startswith('{"rev":') and feed.has(int(data[7:data.index(",")])):
-                return  # this process's own delta, back from the channel: nothing to parse
-            feed.deliver(json.loads(data))
+            feed.deliver(json.loads(rest))
 
     async def aclose(self) -> None:
         if self._reader is not None:
@@ -230,4 +184,7 @@ class Delivery:
         if self._pubsub is not None:
             with contextlib.suppress(Exception):
                 await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        for token in list(self.feeds):
+            with contextlib.suppress(Exception):
+                await self.store.unlisten(token, self.owner)
         self.feeds.clear()

@@ -9,13 +9,15 @@ write after the lease was lost fail rather than overwrite newer state.
 Inside one process, a token's sections (an event, an ``async with self`` block) take turns on
 an ``asyncio.Lock`` first, so at most one section per process asks Redis for the lock.
 
-**Kept locks.** A process that just served a session keeps its lock for up to ``keep`` seconds
-(at most half the lock's expiry, counted from when the write that kept it was sent, so it is
-surely still held): the next section in that time needs no round trip to take it, and no other
-process can have changed the session meanwhile. A process that finds the lock taken asks its
-owner (named in the lock's value) to release it, on the owner's channel, in the same round trip;
-an owner that only keeps the lock releases it at once, and keeps no lock of that session for a
-second, so two processes serving one session take turns without waiting. A message whose answer
+**Kept locks.** A process that just served a session keeps its lock for ``keep`` seconds (at
+most half the lock's expiry; the write that ends the section sets that expiry in Redis), and
+takes it for granted for 90 % of that, counted from when the write was sent, so it is surely
+still held: the next section in that time needs no round trip to take it, and no other process
+can have changed the session meanwhile; afterwards the lock expires by itself. A process that
+finds the lock taken asks its owner (named in the lock's value) to release it, on the owner's
+channel, in the same round trip; an owner that only keeps the lock releases it at once, and
+keeps no lock of that session for a second, so two processes serving one session take turns
+without waiting. A message whose answer
 may be stored already (one with a ``client`` stamp) always asks Redis, which knows the answer.
 """
 
@@ -24,19 +26,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import secrets
 import time
 
 from .errors import SessionBusyError
 from .store import Acquired, Store
 
-__all__ = ["OWNER", "Lease"]
+__all__ = ["Lease"]
 
 log = logging.getLogger("nbstate.redis")
-
-OWNER = f"{os.getpid()}-{secrets.token_hex(4)}"
-"""This process's name in lock values (``<pid>-<random>``), readable in ``redis-cli``."""
 
 _tasks: set[asyncio.Task[None]] = set()
 
@@ -84,7 +81,7 @@ class Lease:
         deadline = now + self.wait
         pause = 0.0005
         while True:
-            got = await self.store.acquire(self.token, OWNER, cached_version, answer_key,
+            got = await self.store.acquire(self.token, self.store.owner, cached_version, answer_key,
                                            self.lock)
             if got.status != "busy":
                 break
@@ -97,7 +94,7 @@ class Lease:
             await asyncio.sleep(min(pause, left, max(got.wait, 1) / 1000))
             pause = min(pause * 2, 0.05)
         if got.status == "ok":
-            self.fence, self.lock = got.fence, f"{OWNER} {got.fence}"
+            self.fence, self.lock = got.fence, f"{self.store.owner} {got.fence}"
             self._hold()
         return got
 
@@ -112,8 +109,9 @@ class Lease:
         return self.keep > 0 and not self._asked and time.monotonic() >= self._quiet_until
 
     def kept(self, since: float) -> None:
-        """The section's write kept the lock; it was sent at ``since`` (monotonic)."""
-        self.kept_until = since + self.keep
+        """The section's write kept the lock for :attr:`keep` seconds in Redis; it was sent at
+        ``since`` (monotonic), so it surely holds until a little before ``since + keep``."""
+        self.kept_until = since + self.keep * 0.9
 
     def ask(self) -> None:
         """Another process wants the lock: release it if only kept, else when the section
@@ -121,7 +119,7 @@ class Lease:
         self._quiet_until = time.monotonic() + 1.0
         if self.held:
             self._asked = True
-        elif self.kept_until > time.monotonic() and not self.section.locked():
+        elif self.lock and not self.section.locked():  # kept (or lapsed here, not in Redis)
             self.kept_until = 0.0
             task = asyncio.get_running_loop().create_task(self._release())
             _tasks.add(task)

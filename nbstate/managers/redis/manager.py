@@ -28,7 +28,6 @@ from ...session import Session
 from ..base import Entry, StateManager, valid_token
 from .delivery import Delivery
 from .inbox import RedisInbox
-from .lease import OWNER
 from .locks import BlockLock
 from .store import Store
 from .sync import SessionSync
@@ -75,7 +74,7 @@ class RedisManager(StateManager):
         self.keep = keep
         self.store = Store(url, prefix=prefix, ttl=ttl, lock_expiry=lock_expiry,
                            history_bytes=history_bytes, answers=answers, timeout=timeout)
-        self.delivery = Delivery(self.store)
+        self.delivery = Delivery(self.store, self.store.owner)
         self._syncs: dict[str, SessionSync] = {}
 
     @classmethod
@@ -131,7 +130,7 @@ class RedisManager(StateManager):
         Raises:
             RedisUnavailableError: Redis did not answer.
         """
-        await self.delivery.listen_owner(OWNER, self._asked)
+        await self.delivery.start(self._asked)
         token, entry = await super().open(token, prepare)
         sync = self._syncs[token]
         if sync.copy.version < 0:
@@ -168,9 +167,9 @@ class RedisManager(StateManager):
             RedisUnavailableError: Redis did not answer.
         """
         sync = self._syncs[token]
-        await self.delivery.subscribe(token, sync.feed)
+        self.delivery.register(token, sync.feed)
         async with sync.section:
-            missed = await sync.catch_up(rev if type(rev) is int else None)
+            missed = await sync.catch_up(rev if type(rev) is int else None, listen=True)
             session = entry.session
             document = session.snapshot() if missed is None else None
             sync.feed.add(listener, session.revision)
@@ -187,14 +186,14 @@ class RedisManager(StateManager):
             return
         sync.feed.remove(listener)
         if not sync.feed.listeners:
-            self.delivery.unsubscribe(token)
+            self.delivery.unregister(token)
 
     def _drop(self, token: str, entry: Entry) -> None:
         super()._drop(token, entry)
         sync = self._syncs.pop(token, None)
         if sync is not None:
             sync.lease.released()
-            self.delivery.unsubscribe(token)
+            self.delivery.unregister(token)
 
     async def aclose(self) -> None:
         await super().aclose()

@@ -13,10 +13,14 @@ readable with ``redis-cli``; values are JSON text (never pickle)::
     nbstate:{T}:answers   hash  "<client>/<id>" -> the answer frame that message got
     nbstate:{T}:answered  list  the keys of ``answers``, oldest first (bounded by count)
     nbstate:{T}:lock      string "<owner> <fence>", with an expiry (PX)
+    nbstate:{T}:procs     set   the processes (owners) with clients of this session now
 
-and the pub/sub channel ``nbstate:{T}:live`` carries each delta as it is stored;
-``nbstate:owner:<owner>`` carries tokens whose lock another process asks that owner to release.
-Every key expires after the session TTL, renewed by each write.
+Each process (owner ``<pid>-<random>``) listens on one pub/sub channel,
+``nbstate:owner:<owner>``: ``"<token> <delta JSON>"`` for each delta another process stored for
+a session it has clients of (published by the Lua call that stored it, so in revision order),
+and ``"release <token>"`` when another process asks it for a lock it keeps. The process that
+made a delta is not sent it back. Every key expires after the session TTL, renewed by each
+write.
 
 The lock is fenced: taking it bumps ``meta.fence`` and the holder writes only while
 ``meta.fence`` is still its own, so a holder whose lock expired and was taken by another process
@@ -27,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ACQUIRE", "COMMIT", "READ", "RELEASE", "RENEW", "Keys"]
+__all__ = ["ACQUIRE", "COMMIT", "READ", "RELEASE", "RENEW", "UNLISTEN", "Keys"]
 
 
 @dataclass(frozen=True)
@@ -69,8 +73,8 @@ class Keys:
         return self._key("lock")
 
     @property
-    def channel(self) -> str:
-        return self._key("live")
+    def procs(self) -> str:
+        return self._key("procs")
 
 
 # KEYS: lock meta states versions answers
@@ -91,7 +95,7 @@ if held and held == ARGV[6] then
   fence = tonumber(string.match(held, ' (%d+)$'))
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
 elseif held then
-  redis.call('PUBLISH', ARGV[7] .. string.match(held, '^(%S+)'), ARGV[8])
+  redis.call('PUBLISH', ARGV[7] .. string.match(held, '^(%S+)'), 'release ' .. ARGV[8])
   return {'busy', redis.call('PTTL', KEYS[1])}
 else
   fence = redis.call('HINCRBY', KEYS[2], 'fence', 1)
@@ -115,6 +119,13 @@ end
 return out
 """
 
+# KEYS: procs
+# ARGV: owner. This process has no client of the session any more.
+UNLISTEN = """
+redis.call('SREM', KEYS[1], ARGV[1])
+return 0
+"""
+
 # KEYS: lock
 # ARGV: lock value. Returns 1 if it was held (and is released now), else 0.
 RELEASE = """
@@ -135,18 +146,23 @@ end
 return 0
 """
 
-# KEYS: lock meta states versions deltas answers answered
+# KEYS: lock meta states versions deltas answers answered procs
 # ARGV: 1 lock value, 2 fence, 3 base version ("*": any), 4 new revision, 5 ttl ms, 6 history bytes,
 #       7 release ("1"/"0"), 8 lock expiry ms, 9 answer key, 10 answer json, 11 answers kept,
-#       12 channel, 13 number of states n, then n (path, json) pairs, then the deltas' JSON.
+#       12 owners' channel prefix, 13 number of states n, 14 this owner, 15 token,
+#       then n (path, json) pairs, then the deltas' JSON.
 # Returns {"ok", version} | {"fenced", current fence} | {"moved", stored version}.
 COMMIT = """
 local meta = redis.call('HMGET', KEYS[2], 'fence', 'version', 'history')
 if meta[1] ~= ARGV[2] then return {'fenced', meta[1] or ''} end
 local version = tonumber(meta[2] or '-1')
 if ARGV[3] ~= '*' and version ~= tonumber(ARGV[3]) then return {'moved', version} end
-local i = 14
+local i = 16
 local n = tonumber(ARGV[13])
+local others = {}
+for _, owner in ipairs(redis.call('SMEMBERS', KEYS[8])) do
+  if owner ~= ARGV[14] then others[#others + 1] = ARGV[12] .. owner end
+end
 if n > 0 then version = version + 1 end
 for _ = 1, n do
   redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
@@ -169,7 +185,9 @@ while i <= #ARGV do
       size = size - #old
     end
   end
-  redis.call('PUBLISH', ARGV[12], delta)
+  for _, channel in ipairs(others) do
+    redis.call('PUBLISH', channel, ARGV[15] .. ' ' .. delta)
+  end
   i = i + 1
 end
 redis.call('HSET', KEYS[2], 'rev', ARGV[4], 'version', version, 'history', size)
@@ -185,15 +203,20 @@ if ARGV[7] == '1' then
 else
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[8])
 end
-for k = 2, 7 do redis.call('PEXPIRE', KEYS[k], ARGV[5]) end
+for k = 2, 8 do redis.call('PEXPIRE', KEYS[k], ARGV[5]) end
 return {'ok', version}
 """
 
-# KEYS: meta states versions deltas
-# ARGV: cached version (-1: none), client revision (-1: none)
+# KEYS: meta states versions deltas procs
+# ARGV: cached version (-1: none), client revision (-1: none), owner to add to procs ("": none),
+#       ttl ms
 # Returns {rev (-1: none stored), version, {path1, json1, ...} written after the cached version,
 #          {delta json, ...} with rev > the client revision}.
 READ = """
+if ARGV[3] ~= '' then
+  redis.call('SADD', KEYS[5], ARGV[3])
+  redis.call('PEXPIRE', KEYS[5], ARGV[4])
+end
 local meta = redis.call('HMGET', KEYS[1], 'rev', 'version')
 local rev = tonumber(meta[1] or '-1')
 local version = tonumber(meta[2] or '-1')

@@ -7,6 +7,8 @@ trip; a failure to reach Redis is raised as :class:`RedisUnavailableError` namin
 from __future__ import annotations
 
 import json
+import os
+import secrets
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -17,7 +19,7 @@ from redis.exceptions import NoScriptError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .errors import RedisUnavailableError
-from .scripts import ACQUIRE, COMMIT, READ, RELEASE, RENEW, Keys
+from .scripts import ACQUIRE, COMMIT, READ, RELEASE, RENEW, UNLISTEN, Keys
 
 __all__ = ["Acquired", "Commit", "Read", "Store"]
 
@@ -51,6 +53,9 @@ class Commit:
     states: dict[str, str]
     deltas: Sequence[str]
     release: bool
+    owner: str = ""
+    hold_ms: int = 0
+    """When not released: ms the lock is held for from now (0: the lock expiry)."""
     answer_key: str = ""
     answer: str = ""
 
@@ -84,6 +89,8 @@ class Store:
                  timeout: float = 5.0) -> None:
         self.url = url
         self.prefix = prefix
+        self.owner = f"{os.getpid()}-{secrets.token_hex(4)}"
+        """This manager's name in lock values and its channel (``<pid>-<random>``)."""
         self.ttl_ms = max(1, int(ttl * 1000))
         self.lock_ms = max(1, int(lock_expiry * 1000))
         self.history_bytes = history_bytes
@@ -156,6 +163,10 @@ class Store:
         k = self.keys(token)
         return bool(await self._call(RENEW, [k.lock], [lock, self.lock_ms]))
 
+    async def unlisten(self, token: str, owner: str) -> None:
+        """``owner`` has no client of ``token`` any more: send it no more deltas."""
+        await self._call(UNLISTEN, [self.keys(token).procs], [owner])
+
     async def commit(self, token: str, c: Commit) -> tuple[str, int]:
         """Write ``c`` if ``c.fence`` is still the newest fence (one round trip).
 
@@ -165,21 +176,24 @@ class Store:
         k = self.keys(token)
         args: list[Any] = [c.lock, c.fence, "*" if c.base_version is None else c.base_version,
                            c.revision, self.ttl_ms, self.history_bytes,
-                           "1" if c.release else "0", self.lock_ms, c.answer_key, c.answer,
-                           self.answers, k.channel, len(c.states)]
+                           "1" if c.release else "0", c.hold_ms or self.lock_ms, c.answer_key,
+                           c.answer,
+                           self.answers, self.owner_channel(""), len(c.states), c.owner, token]
         for path, text in c.states.items():
             args += [path, text]
         args.extend(c.deltas)
         out = await self._call(COMMIT, [k.lock, k.meta, k.states, k.versions, k.deltas,
-                                        k.answers, k.answered], args)
+                                        k.answers, k.answered, k.procs], args)
         return str(out[0]), int(out[1] or 0) if len(out) > 1 and out[1] != "" else 0
 
-    async def read(self, token: str, cached_version: int = -1,
-                   since: int | None = None) -> Read:
-        """Read without the lock (one round trip): see :class:`Read`."""
+    async def read(self, token: str, cached_version: int = -1, since: int | None = None,
+                   listen: str = "") -> Read:
+        """Read without the lock (one round trip): see :class:`Read`. With ``listen`` (an
+        owner), that process is sent every delta stored from now on, by any other process."""
         k = self.keys(token)
-        out = await self._call(READ, [k.meta, k.states, k.versions, k.deltas],
-                               [cached_version, -1 if since is None else since])
+        out = await self._call(READ, [k.meta, k.states, k.versions, k.deltas, k.procs],
+                               [cached_version, -1 if since is None else since, listen,
+                                self.ttl_ms])
         return Read(int(out[0]), int(out[1]), _pairs(out[2]),
                     [json.loads(d) for d in out[3]])
 

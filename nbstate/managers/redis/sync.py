@@ -144,9 +144,9 @@ class SessionSync:
         async with self._io:
             if not self.lease.held or (self._leaving and not release):
                 return
-            if self._failure is not None:
+            if self._failure is not None:  # a write at a yield failed: the section is lost
                 if release:
-                    self.lease.released()
+                    self._give_up()
                 return
             deltas, self.pending = self.pending, []
             written: dict[str, str] = {}
@@ -157,7 +157,8 @@ class SessionSync:
                 status, version = await self.store.commit(self.token, Commit(
                     self.lease.lock, self.lease.fence,
                     None if self.full else self.copy.version, self.session.revision, written,
-                    [_dumps(d) for d in deltas], release and not keep,
+                    [_dumps(d) for d in deltas], release and not keep, self.store.owner,
+                    int(self.lease.keep * 1000) if release and keep else 0,
                     answer_key if answer is not None else "",
                     _dumps(answer) if answer is not None else ""))
             except Exception as exc:
@@ -181,17 +182,25 @@ class SessionSync:
                     f"({status}: another process took it after it expired), so these changes "
                     "were not stored; the session goes on from what the other process stored. "
                     "Raise lock_expiry if handlers stall for longer than it")
-            self.lease.released()
-            self.lease.kept_until = 0.0
-            self.pending.clear()
-            self.copy.undo(self.session, self.muted())  # not stored: not kept here either
+            if release:  # else the handler still runs: undone when its section ends
+                self._give_up()
+
+    def _give_up(self) -> None:
+        """The section's changes were not stored: undo them here too, and forget the lock."""
+        self.lease.released()
+        self.lease.kept_until = 0.0
+        self.pending.clear()
+        self.copy.undo(self.session, self.muted())
 
     # ----------------------------------------------------------------- reads
 
-    async def catch_up(self, since: int | None = None) -> list[Delta] | None:
+    async def catch_up(self, since: int | None = None,
+                       listen: bool = False) -> list[Delta] | None:
         """Bring the session up to the stored revision (hold :attr:`section`); return the
-        stored deltas after ``since`` when they reach back to it, else ``None``."""
-        read = await self.store.read(self.token, self.copy.version, since)
+        stored deltas after ``since`` when they reach back to it, else ``None``. With
+        ``listen``, every delta other processes store from then on is sent to this one."""
+        read = await self.store.read(self.token, self.copy.version, since,
+                                     self.store.owner if listen else "")
         if read.rev >= 0 and read.version != self.copy.version:
             self.pending.clear()
             self.copy.refresh(self.session, read.states, read.rev, read.version, self.muted())
