@@ -160,7 +160,7 @@ class SessionSync:
                     [_dumps(d) for d in deltas], release and not keep, self.store.owner,
                     int(self.lease.keep * 1000) if release and keep else 0,
                     answer_key if answer is not None else "",
-                    _dumps(answer) if answer is not None else ""))
+                    _dumps(answer) if answer is not None and answer_key else ""))
             except Exception as exc:
                 status, version = "error", 0
                 self._failure = exc
