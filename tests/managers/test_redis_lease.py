@@ -110,3 +110,20 @@ async def test_events_outside_client_messages_take_the_lock_and_are_stored(
     one.release(token)
     _, other = await two.open(token, prepare)
     assert other.session.get_state(RdCounter).applied == [77, 5]  # both stored
+
+
+async def test_a_long_handler_started_on_a_kept_lock_keeps_it(
+        pair: tuple[RedisManager, RedisManager]) -> None:
+    # the kept lock lives 1 s in Redis; the handler starts near its end and runs 1.5 s
+    one, two = pair
+    token, entry = await one.open(None, prepare)
+    await send(entry, Frames(), "inc", {"k": 1})
+    lease = one.sync(token).lease
+    await asyncio.sleep(max(0.0, lease.kept_until - time.monotonic() - 0.05))
+    slow = asyncio.ensure_future(send(entry, Frames(), "slow", {"seconds": 1.5}))
+    await asyncio.sleep(0.4)  # past the kept lock's end in Redis, unless it was renewed
+    _, other = await two.open(token, prepare)
+    quick = await send(other, Frames(), "inc", {"k": 2})
+    assert (await slow)["type"] == "done"  # not fenced: the lock was renewed in time
+    assert quick["type"] == "done"
+    assert other.session.get_state(RdCounter).n == 102

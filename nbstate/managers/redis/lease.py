@@ -68,7 +68,8 @@ class Lease:
         """Take the lock (call while holding :attr:`section`); retried while another process
         holds it, up to :attr:`wait` seconds.
 
-        Returns what the store answered: ``"ok"`` (held now) or ``"answered"`` (not taken).
+        Returns ``"kept"`` (this process kept it: no round trip), or what the store answered:
+        ``"ok"`` (held now) or ``"answered"`` (not taken).
 
         Raises:
             SessionBusyError: the lock stayed taken for :attr:`wait` seconds.
@@ -76,7 +77,8 @@ class Lease:
         """
         now = time.monotonic()
         if not answer_key and now < self.kept_until:
-            self._hold()
+            # Redis lets the kept lock go at the end of the keep time: renew well before that
+            self._hold((self.kept_until - now) / 2)
             return Acquired("kept", fence=self.fence, version=cached_version)
         deadline = now + self.wait
         pause = 0.0005
@@ -98,11 +100,11 @@ class Lease:
             self._hold()
         return got
 
-    def _hold(self) -> None:
+    def _hold(self, first: float | None = None) -> None:
         self.held, self.lost, self.kept_until = True, False, 0.0
         # a timer, not a task: most sections end long before the first renewal is due
-        self._due = asyncio.get_running_loop().call_later(self.store.lock_ms / 3000,
-                                                          self._start_renewing)
+        self._due = asyncio.get_running_loop().call_later(
+            self.store.lock_ms / 3000 if first is None else first, self._start_renewing)
 
     def keeping(self) -> bool:
         """Whether the write that ends this section should keep the lock (not release it)."""
