@@ -1,4 +1,4 @@
-"""Client messages and background blocks of a Redis-stored session, each one section.
+"""Client messages of a Redis-stored session, each one section.
 
 **Answers are stored with the state.** Each message runs as one section (:mod:`.sync`): its
 ``done`` or ``error`` is held until the states it changed are stored, and is stored in the same

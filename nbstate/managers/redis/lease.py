@@ -3,8 +3,8 @@
 A lease is taken in one round trip (the same Lua call reads the stored revision and the states
 other processes wrote since this process's copy, and whether a resent message was already
 answered), renewed every third of its expiry while held (a handler that runs for minutes keeps
-it), and released by the write that stores the session's changes. Its fencing token makes a
-write after the lease was lost fail rather than overwrite newer state.
+it), and released (or kept, below) by the write that stores the session's changes. Its fencing
+token makes a write after the lease was lost fail rather than overwrite newer state.
 
 Inside one process, a token's sections (an event, an ``async with self`` block) take turns on
 an ``asyncio.Lock`` first, so at most one section per process asks Redis for the lock.
@@ -17,8 +17,9 @@ can have changed the session meanwhile; afterwards the lock expires by itself. A
 finds the lock taken asks its owner (named in the lock's value) to release it, on the owner's
 channel, in the same round trip; an owner that only keeps the lock releases it at once, and
 keeps no lock of that session for a second, so two processes serving one session take turns
-without waiting. A message whose answer
-may be stored already (one with a ``client`` stamp) always asks Redis, which knows the answer.
+without waiting. A message whose answer may be stored already (one with a ``client`` stamp)
+always asks Redis, which knows the answer. A section that starts on a kept lock renews it
+halfway to the end of the keep time, so a long handler keeps it there too.
 """
 
 from __future__ import annotations

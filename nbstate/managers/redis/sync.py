@@ -1,17 +1,19 @@
 """One session as this process keeps it: its lease, its copy of the stored form, its feed.
 
-A **section** is a stretch of work that may change the session: one client message, or one
-``async with self`` block of a background handler. It begins with :meth:`SessionSync.enter`
-(one round trip: take the lock, learn the stored revision, read the states other processes
-changed and bring the cached session up to date) and ends with :meth:`SessionSync.leave` (one
-round trip: store the states the section changed, its deltas and its answer, publish the
-deltas, release the lock). A handler that yields is written at each flush too (the client sees
-"saving…" at once), without releasing. Deltas reach this process's clients only once stored,
-so a client never holds a revision that a process crash could take back.
+A **section** is a stretch of work that may change the session: one client message, one
+``async with self`` block of a background handler, or one event run outside a client message.
+It begins with :meth:`SessionSync.enter` (one round trip, none when this process kept the
+lock: take the lock, learn the stored revision, read the states other processes changed and
+bring the cached session up to date) and ends with :meth:`SessionSync.leave` (one round trip:
+store the states the section changed, its deltas and its answer, publish the deltas to the
+other processes, release or keep the lock). A handler that yields is written at each flush too
+(the client sees "saving…" at once), without releasing. Deltas reach this process's clients
+only once stored, so a client never holds a revision that a process crash could take back.
 
 If a write is refused (the lock was lost: :class:`FencedWriteError`) or Redis is gone, the
-cached copy is forgotten: the next section loads every state again, so the session goes on
-from what is stored, never from changes that were not.
+section is undone here from the last stored form and the cached copy forgotten: the next
+section reads every state again, so the session goes on from what is stored, never from
+changes that were not.
 """
 
 from __future__ import annotations
