@@ -14,7 +14,7 @@
  */
 import { describe, expect, it, vi } from "vitest";
 import { HandlerError } from "../src/core/client";
-import { CONNECT_TIMEOUT_MS } from "../src/jupyter/connection";
+import { ANSWER_CHECK_MS, CONNECT_TIMEOUT_MS } from "../src/jupyter/connection";
 import { initialize, render } from "../src/jupyter/runtime";
 import type { AnyModel } from "../src/jupyter/widget";
 import type { NbModel } from "../src/view/types";
@@ -442,6 +442,43 @@ describe("the runtime without a kernel", () => {
       });
       expect(view.get("count")).toBe(1);
       expect(host.custom).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("fails the requests of a kernel that stops answering, not those of a busy one", async () => {
+    vi.useFakeTimers();
+    try {
+      const answers = { answer: true };
+      let pings = () => 0;
+      const { host, seen } = userHost((state) => {
+        const h = afmModel(state, undefined, answers);
+        pings = () => h.pings;
+        return { id: h.id, model: () => h.model, custom: h.custom, syncs: h.syncs, save: () => h.model.save_changes(), update: h.update, message: h.message };
+      });
+      const el = document.createElement("div");
+      initialize({ model: host.model() });
+      render({ model: host.model(), el });
+      await vi.advanceTimersByTimeAsync(10);
+      expect(pings()).toBe(1); // the probe, answered
+      const view = seen.at(-1) as NbModel;
+      let outcome: unknown = "waiting";
+      const event = view.fire("add").then(() => "done", (error: unknown) => error);
+      void event.then((value) => (outcome = value));
+      // a kernel busy with a long handler still answers pings: the event keeps waiting
+      await vi.advanceTimersByTimeAsync(ANSWER_CHECK_MS + CONNECT_TIMEOUT_MS + 10);
+      expect(pings()).toBe(2);
+      expect(outcome).toBe("waiting");
+      // the kernel dies: the next ping goes unanswered and the event fails, saying why
+      answers.answer = false;
+      await quietly(() => vi.advanceTimersByTimeAsync(ANSWER_CHECK_MS + CONNECT_TIMEOUT_MS + 10));
+      expect(pings()).toBe(3);
+      expect(String(outcome)).toMatch(/kernel has not answered for \d+ s.*restart it/);
+      expect(el.querySelector(".nbstate-offline")?.textContent).toMatch(/has not answered/);
+      // a late answer is dropped; any message says the kernel is back
+      await host.message({ type: "done", id: host.custom.at(-1)?.id });
+      expect(el.querySelector<HTMLElement>(".nbstate-offline")?.hidden).toBe(true);
     } finally {
       vi.useRealTimers();
     }

@@ -51,6 +51,24 @@ describe("kernel patches", () => {
     expectNoEcho(k);
   });
 
+  it("are not undone by an older whole value handled after them", async () => {
+    const k = todo({ _nb_rev: 3 });
+    const seen: unknown[] = [];
+    k.facade.on("change:items", () => seen.push(k.facade.get("items")));
+    await k.message({ type: "patch", rev: 5, ops: [{ op: "add", path: "/items/-", value: "b" }] });
+    // whole values the kernel sent after a cell at revision 4, deserialised after the patch:
+    // items was patched since and keeps what it shows; count was not, and takes the value
+    await k.update({ items: ["a"], count: 0, _nb_rev: 4 });
+    await settle();
+    expect(k.facade.get("items")).toEqual(["a", "b"]);
+    expect(k.facade.get("count")).toBe(0);
+    // whole values of the last patch's revision or later are shown
+    await k.update({ items: ["a", "b", "c"], _nb_rev: 5 });
+    await settle();
+    expect(k.facade.get("items")).toEqual(["a", "b", "c"]);
+    expect(seen).toEqual([["a", "b"], ["a", "b", "c"]]);
+  });
+
   it("report a patch that does not apply", async () => {
     const k = todo();
     const errors: unknown[] = [];

@@ -74,7 +74,6 @@ def _views(session: Session) -> ComponentViews:
 def _after_execute(session: Session, host: JupyterHost) -> Any:
     def after_execute() -> None:
         session.flush_if_idle()
-        host.settle()
 
     return after_execute
 
@@ -83,7 +82,9 @@ def _after_cell(session: Session, host: JupyterHost, views: ComponentViews) -> A
     def after_cell(result: Any = None) -> None:
         if isinstance(session.computed.later, RenderTimer):
             session.computed.later.flush_now()  # outputs the cell changed, even if just drawn
-            host.settle()
+        # whole values for the widget state a notebook records, once per cell: after each comm
+        # message they would double what travels, and race the patches of a running handler
+        host.settle()
         views.after_cell()
 
     return after_cell

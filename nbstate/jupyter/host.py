@@ -1,19 +1,18 @@
 """The Jupyter host: a session's states as anywidget models over the kernel's comms.
 
-The host is a session listener. A delta is split by state; for each model it becomes either
-one ipywidgets ``update`` with whole values (when every op replaces a whole var) or one custom
-``patch`` message with the ops relative to the model (``/items/-``); in both cases the
-kernel-side trait values are brought to the same state, because traits are what a reloaded
-page or a Voila page reads. If sending fails, the session re-syncs the host:
-every model's var traits are sent again from the session document.
+The host is a session listener. A delta is split by state; for each model it becomes one
+custom ``patch`` message with the ops relative to the model (``/items/-``), never an ipywidgets
+``update``: ipywidgets deserializes updates asynchronously and may handle one after a custom
+message sent later, so changes sent both ways could arrive out of order. If sending fails, the
+session re-syncs the host: every model's var traits are sent again from the session document.
 
 A patched var's trait is updated in the kernel without a message, so the browser's copy of that
 trait (what ipywidgets and marimo hold, and what a frontend saves as widget state) is older than
-the view's until the whole value travels again. Such a trait is *stale*: its later changes travel
-as patches too (a whole value as a ``replace``), because a trait update equal to the browser's
-older copy would change nothing there and the view would miss it. :meth:`JupyterHost.settle`
-sends the stale traits whole and ends that; the kernel calls it after each cell, so the widget
-state nbclient or nbconvert record, and a page opened later, hold what the cell left.
+the view's until the whole value travels again. Such a trait is *stale*.
+:meth:`JupyterHost.settle` sends the stale traits whole, with ``_nb_rev``, the session revision
+they are of; the kernel calls it after each cell, so the widget state nbclient or nbconvert
+record, and a page opened later, hold what the cell left. A view that already applied a later
+patch than such an update's ``_nb_rev`` keeps what it shows (``js/src/jupyter/binding.ts``).
 
 A comm can close under the host (marimo closes a cell's comms when the cell runs again): such a
 model gets nothing more, and the next :meth:`JupyterHost.widget_for` makes a new one.
@@ -39,7 +38,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..eager import start_eagerly
@@ -109,8 +108,13 @@ class JupyterHost:
         for path, traits in self._stale.items():
             widget = self.widgets.get(path)
             if traits and widget is not None and is_open(widget):
-                widget.send_state(sorted(traits))
+                self._send_whole(widget, traits)
             traits.clear()
+
+    def _send_whole(self, widget: StateWidget, traits: Iterable[str]) -> None:
+        """Send ``traits`` as they are now, with the revision they are of (``_nb_rev``)."""
+        _set_quietly(widget, "_nb_rev", self.session.revision)
+        widget.send_state([*sorted(traits), "_nb_rev"])
 
     def close(self) -> None:
         self.session.unsubscribe(self)
@@ -165,22 +169,18 @@ class JupyterHost:
             for name, value in values.items():
                 if widget.has_trait(trait_name(name)):
                     _set_quietly(widget, trait_name(name), copy_json(value))
-            widget.send_state(traits)
+            self._send_whole(widget, traits)
             self._stale.get(path, set()).difference_update(traits)
 
     def _send_ops(self, ops: list[dict[str, Any]], path: str, rev: int) -> None:
         widget = self.widgets.get(path)
         if widget is None or not ops or not is_open(widget):
             return
+        # Always a patch, a custom message: frontends may handle a trait update later than a
+        # custom message sent after it (ipywidgets deserializes updates asynchronously), so var
+        # changes never travel both ways. The traits follow quietly and go stale.
         stale = self._stale.setdefault(path, set())
         traits = {name: trait_name(name) for name in {parse_pointer(op["path"])[0] for op in ops}}
-        if all(op["op"] != "remove" and op["path"].count("/") == 1 for op in ops) and not (
-                stale & set(traits.values())):
-            with widget.hold_sync():
-                for op in ops:
-                    trait = trait_name(parse_pointer(op["path"])[0])
-                    setattr(widget, trait, copy_json(op["value"]))
-            return
         widget.send({"type": "patch", "rev": rev, "ops": ops})
         stale.update(traits.values())
         values = {name: getattr(widget, trait) for name, trait in traits.items()}
@@ -208,17 +208,19 @@ class JupyterHost:
         if widget is None:
             widget = widget_class(cls)(values, _nb_spec=spec, _nb_view=view,
                                        _nb_children=self._children(path),
-                                       _nb_runtime=self._runtime_ref())
+                                       _nb_runtime=self._runtime_ref(),
+                                       _nb_rev=self.session.revision)
             widget.nb_attach(path, self._on_msg, self._client_write, self._kernel_write)
             self.widgets[path] = widget
         else:
             widget.add_vars(values)
             with widget.hold_sync():
                 widget._nb_spec, widget._nb_view = spec, view
+                widget._nb_rev = self.session.revision
                 for name, value in values.items():
                     setattr(widget, name, value)
             if stale:
-                widget.send_state(sorted(t for t in stale if widget.has_trait(t)))
+                self._send_whole(widget, (t for t in stale if widget.has_trait(t)))
         parent = path.rpartition(".")[0]
         if parent in self.widgets:
             self._link_children(parent)
@@ -298,7 +300,7 @@ class JupyterHost:
                 return
             if not same_value(getattr(widget, trait), value):
                 _set_quietly(widget, trait, copy_json(value))
-        widget.send_state(trait)
+        self._send_whole(widget, (trait,))
         self._stale.get(widget.nb_path, set()).discard(trait)
 
 

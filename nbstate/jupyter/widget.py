@@ -12,8 +12,10 @@ Traits (Jupyter widget message spec ``state``): one per base var and computed va
 :func:`trait_name` for a var whose name the widget machinery already uses), plus
 ``_nb_spec`` (see :mod:`nbstate.jupyter.spec`), ``_nb_children`` (``["IPY_MODEL_<id>"]`` of the
 substates' models), ``_nb_view`` (the state's own ESM source, ``""`` for the default view),
-``_nb_runtime`` (``"IPY_MODEL_<id>"`` of the runtime's model) and ``_nb_key`` (unique per model:
-how the runtime knows the proxies anywidget hands each ``initialize`` and ``render`` apart).
+``_nb_runtime`` (``"IPY_MODEL_<id>"`` of the runtime's model), ``_nb_key`` (unique per model:
+how the runtime knows the proxies anywidget hands each ``initialize`` and ``render`` apart) and
+``_nb_rev`` (the session revision of the var traits last sent whole: a frontend that already
+applied a later patch keeps what it shows).
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ class StateWidget(anywidget.AnyWidget):
     _nb_view = traitlets.Unicode("").tag(sync=True)
     _nb_runtime = traitlets.Unicode("").tag(sync=True)
     _nb_key = traitlets.Unicode("").tag(sync=True)
+    _nb_rev = traitlets.Int(0).tag(sync=True)
 
     nb_path = ""
     """The path of the state this model shows, set by the host: the routing of every message

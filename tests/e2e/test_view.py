@@ -179,9 +179,6 @@ def test_shop_in_voila(voila: Callable[..., harness.Server], page: Page,
     _use_shop(page)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known race: a whole-trait update sent by the host after a cell (settle) can reach "
-    "JupyterLab after a newer patch or set and briefly win there; Voila is not affected"))
 def test_shop_in_jupyterlab(lab: Callable[..., harness.Server], page: Page,
                             tmp_path: Path) -> None:
     _shop(tmp_path)

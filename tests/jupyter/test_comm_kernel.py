@@ -176,11 +176,14 @@ def test_yield_flushes_an_intermediate_update(kernel: Any,
     _send(kc, models["shop"]["comm_id"],
           {"type": "event", "id": msg_id, "handler": "slow_add", "payload": {"text": "jam"}})
     seen = _until(kc, _reply_to(msg_id))
-    updates = [m["content"]["data"]["state"] for m in seen if m["msg_type"] == "comm_msg"
-               and m["content"]["data"].get("method") == "update"]
     patches = [c for m in seen if (c := _custom(m)) and c.get("type") == "patch"]
-    assert {"count": 1} in updates, "the yield must flush count before the sleep"
+    assert patches[0]["ops"] == [{"op": "replace", "path": "/count", "value": 1}], (
+        "the yield must flush count before the sleep")
     assert patches[-1]["ops"][0] == {"op": "add", "path": "/items/-", "value": "jam"}
+    # no whole values after a comm message: only after a cell (the comm package ends each
+    # message with IPython's post_execute)
+    assert not [m for m in seen if m["msg_type"] == "comm_msg"
+                and m["content"]["data"].get("method") == "update"]
 
 
 def test_var_set_from_browser(kernel: Any, models: dict[str, dict[str, Any]]) -> None:
@@ -235,10 +238,14 @@ def test_bad_input_gets_an_error_and_changes_nothing(
 def test_cell_mutation_reaches_the_model(kernel: Any, models: dict[str, dict[str, Any]]) -> None:
     _, kc = kernel
     msgs = _execute(kc, "ns.get_state(Shop).count = 41")
-    updates = [m["content"] for m in msgs if m["msg_type"] == "comm_msg"
-               and m["content"]["data"].get("method") == "update"]
-    assert any(u["comm_id"] == models["shop"]["comm_id"] and u["data"]["state"] == {"count": 41}
-               for u in updates)
+    mine = [m["content"]["data"] for m in msgs if m["msg_type"] == "comm_msg"
+            and m["content"]["comm_id"] == models["shop"]["comm_id"]]
+    patch = next(d["content"] for d in mine if d.get("method") == "custom")
+    assert patch["type"] == "patch"
+    assert patch["ops"] == [{"op": "replace", "path": "/count", "value": 41}]
+    # after the cell, the whole value the notebook's widget state records, with its revision
+    update = next(d["state"] for d in mine if d.get("method") == "update")
+    assert update == {"count": 41, "_nb_rev": patch["rev"]}
 
 
 def test_redefining_the_class_keeps_values_and_the_view(
@@ -362,12 +369,12 @@ def test_an_update_message_is_validated_like_a_set(kernel: Any, gauge: str) -> N
     assert _custom(seen[-1])["error"]["type"] == "VarTypeError"  # type: ignore[index]
     snap = [m["content"]["data"]["state"] for m in _drain(kc) + seen
             if m["msg_type"] == "comm_msg" and m["content"]["data"].get("method") == "update"]
-    assert {"count": 1} in snap  # the view is sent the kernel's value back
+    assert [s["count"] for s in snap if "count" in s] == [1]  # the kernel's value, sent back
     assert _values(kc, "ns.get_state(Gauge).count, ns.get_state(Gauge).double, "
                        "kernel_host().widgets['gauge'].count") == "1 2 1"
     _update(kc, gauge, {"count": 4})
-    _until(kc, lambda m: m["msg_type"] == "comm_msg"
-           and m["content"]["data"].get("state", {}).get("double") == 8)
+    _until(kc, lambda m: {"op": "replace", "path": "/double", "value": 8}
+           in (_custom(m) or {}).get("ops", []))
     assert _values(kc, "ns.get_state(Gauge).count") == "4"
     _execute(kc, "ns.get_state(Gauge).count = 1")
 

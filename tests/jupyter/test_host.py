@@ -64,14 +64,17 @@ async def test_in_place_change_is_a_patch_and_the_trait_follows() -> None:
     assert widget.size == 1
 
 
-async def test_whole_var_change_is_a_trait_update_not_a_patch() -> None:
+async def test_a_whole_var_change_is_a_patch_too_and_the_trait_follows_quietly() -> None:
     host, sent = _host()
     widget = host.widgets["host_basket"]
     updates: list[Any] = []
-    widget.observe(lambda change: updates.append(change["new"]), names="note")
+    widget.send_state = lambda key=None: updates.append(key)
     await host.session.set_var("host_basket", "note", "ripe")
-    assert updates == ["ripe"]
-    assert not [m for m in sent["host_basket"] if m["type"] == "patch"]
+    # never a trait update: a frontend could handle it after a patch sent later
+    assert sent["host_basket"][-1] == {"type": "patch", "rev": host.session.revision,
+                                       "ops": [{"op": "replace", "path": "/note",
+                                                "value": "ripe"}]}
+    assert widget.note == "ripe" and updates == []
 
 
 async def test_a_message_from_another_thread_runs_on_the_loop() -> None:
@@ -155,7 +158,7 @@ async def test_an_invalid_update_snaps_back_and_shows_the_error() -> None:
     assert error["error"]["type"] == "VarTypeError"
     assert host.session.snapshot()["host_basket"]["fruits"] == []
     assert widget.fruits == []
-    assert resent == ["fruits"]  # the frontend is sent the kernel's value again
+    assert resent == [["fruits", "_nb_rev"]]  # the frontend is sent the kernel's value again
     await host.session.dispatch("host_basket.add", {"fruit": "fig"})  # and nothing is wedged
     assert widget.fruits == ["fig"]
 
@@ -172,7 +175,7 @@ async def test_a_client_cannot_write_computed_or_internal_traits(trait: str) -> 
     assert sent["host_basket"][-1]["type"] == "error"
     assert sent["host_basket"][-1]["error"]["type"] == "ReadOnlyVarError"
     assert {name: getattr(widget, name) for name in before} == before
-    assert resent == [trait]
+    assert resent == [[trait, "_nb_rev"]]
 
 
 async def test_a_kernel_side_trait_write_is_a_set() -> None:
@@ -221,28 +224,28 @@ def test_a_var_named_like_widget_machinery_gets_its_own_trait() -> None:
     assert widget.log is not widget._nbvar_log  # the widget's logger is untouched
 
 
-async def test_a_patched_trait_travels_as_patches_until_the_cell_ends() -> None:
+async def test_stale_traits_travel_whole_after_the_cell_with_their_revision() -> None:
     host, sent = _host()
     basket = host.widgets["host_basket"]
     updates: list[list[str]] = []
-    basket.send_state = lambda key=None: updates.append(sorted(key or []))
+    basket.send_state = lambda key=None: updates.append(list(key or []))
     await host.session.dispatch("host_basket.add", {"fruit": "fig"})
     state = host.session.get_state(HostBasket)
-    # the browser's widget model still holds [] for fruits: a whole [] sent as a trait update
-    # would change nothing there, so it goes as a patch too
     state.fruits = []
     host.session.flush()
     last = sent["host_basket"][-1]
     assert last["type"] == "patch"
     assert last["ops"][0] == {"op": "replace", "path": "/fruits", "value": []}
-    assert basket.fruits == []
-    host.settle()  # after the cell: the traits travel whole, and are no longer stale
-    assert updates == [["fruits", "size"]]
-    state.fruits = ["kiwi"]
+    assert basket.fruits == [] and updates == []
+    host.settle()  # after the cell: the traits travel whole, with the revision they are of
+    assert updates == [["fruits", "size", "_nb_rev"]]
+    assert basket._nb_rev == host.session.revision
+    state.note = "ripe"
     host.session.flush()
-    # a trait update again (ipywidgets sends it through send_state when hold_sync ends)
-    assert basket.fruits == ["kiwi"] and sent["host_basket"][-1] is last
-    assert updates == [["fruits", "size"], ["fruits", "size"]]
+    assert sent["host_basket"][-1]["ops"] == [{"op": "replace", "path": "/note",
+                                               "value": "ripe"}]
+    host.settle()
+    assert updates[-1] == ["note", "_nb_rev"]
     host.settle()  # nothing is stale now
     assert len(updates) == 2
 
@@ -285,7 +288,8 @@ async def test_an_update_with_a_lone_surrogate_is_refused_and_the_rest_applied()
     echo = frames[0]
     assert echo["method"] == "echo_update"
     assert echo["state"] == {"fruits": [], "note": "ripe"}  # the kernel's value, not the bad one
-    await _settled(sent["host_basket"], 1)
-    assert sent["host_basket"][-1]["error"]["type"] == "VarTypeError"
+    await _settled(sent["host_basket"], 2)
+    errors = [m for m in sent["host_basket"] if m["type"] == "error"]
+    assert [e["error"]["type"] for e in errors] == ["VarTypeError"]
     assert host.session.snapshot()["host_basket"]["note"] == "ripe"
     assert host.session.snapshot()["host_basket"]["fruits"] == []

@@ -99,9 +99,11 @@ def models(kernel: BlockingKernelClient) -> dict[str, dict[str, Any]]:
 
 
 def _updates(msgs: list[dict[str, Any]], comm_id: str) -> list[dict[str, Any]]:
-    return [m["content"]["data"]["state"] for m in msgs if m["msg_type"] == "comm_msg"
-            and m["content"]["comm_id"] == comm_id
-            and m["content"]["data"].get("method") == "update"]
+    """The whole values each patch sent on ``comm_id`` carried, ``{var: value}`` per patch."""
+    return [{op["path"][1:]: op["value"] for op in patch["ops"]
+             if op["op"] in ("add", "replace") and op["path"].count("/") == 1}
+            for m in msgs if m["msg_type"] == "comm_msg" and m["content"]["comm_id"] == comm_id
+            and (patch := _custom(m)) and patch.get("type") == "patch"]
 
 
 def _set(kc: BlockingKernelClient, comm_id: str, var: str, value: Any) -> int:

@@ -166,11 +166,18 @@ export class StateClient {
     }
   }
 
-  /** Reject every event still waiting, e.g. when the comm closed. */
+  /** True while an event or set awaits its answer. */
+  awaiting(): boolean {
+    return this.requests.size > 0;
+  }
+
+  /** Fail every request still waiting (the kernel stopped answering): events reject, and each
+   * set's var reports `reason`; a late answer to any of them is dropped. */
   close(reason: string): void {
     for (const [id, request] of this.requests) {
-      if (request.kind === "event") request.reject(new Error(reason));
       this.requests.delete(id);
+      if (request.kind === "event") request.reject(new Error(reason));
+      else this.opts.onError({ handler: request.name, type: "NotConnected", message: reason });
     }
   }
 
@@ -259,7 +266,9 @@ export class StateClient {
 }
 
 /** The vars (first pointer tokens) a model patch touches; malformed paths are left to `applyPatch`. */
-function varNames(ops: Op[]): string[] {
+/** The vars a model patch touches (the first token of each path).
+ * Throws `PatchError` for an op on the whole document. */
+export function varNames(ops: Op[]): string[] {
   const names = new Set<string>();
   ops.forEach((op, index) => {
     for (const path of "from" in op ? [op.path, op.from] : [op.path]) {

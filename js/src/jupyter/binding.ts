@@ -12,11 +12,14 @@
  * - A kernel `patch` is applied to the binding's copy and never written into the host model:
  *   the host's copy of that var is then older than the view's until the kernel sends the whole
  *   value again (the kernel keeps track; see `nbstate/jupyter/host.py`).
+ * - Var changes come as patches; whole values as trait updates only after a cell, on a resync or
+ *   when a class is redefined, each with `_nb_rev`, the session revision they are of. ipywidgets
+ *   deserializes updates asynchronously, so one can be handled after a patch sent later: a var
+ *   whose last patch applied is newer than an update's `_nb_rev` keeps what it shows.
  * - Browser sets travel only as nbstate `set` messages; the host model is never `set`, so no
  *   `save_changes` anywhere can echo a var back to the kernel as a trait update.
  *
- * Order: hosts deliver a model's messages in the order the kernel sent them (JupyterLab's kernel
- * connection handles each message only after the previous one, trait updates included), so the
+ * Order: hosts deliver a model's custom messages in the order the kernel sent them, so the
  * binding handles each as it comes.
  *
  * Host listeners are registered through the model `listen` was given: anywidget removes the
@@ -24,7 +27,7 @@
  * `initialize` registers them again.
  */
 
-import { formatError, StateClient } from "../core/client";
+import { formatError, StateClient, varNames } from "../core/client";
 import { deepEqual } from "../core/json";
 import { isIncoming, type ErrorInfo, type EventMessage, type IncomingMessage, type SetMessage } from "../protocol";
 import { ERROR_EVENT, type Listener } from "../view/types";
@@ -71,6 +74,8 @@ export class ModelBinding {
   private watched = new Map<string, Callback>();
   /** Messages already handled: a second `initialize` (hot reload) may replay some. */
   private seen = new WeakSet<object>();
+  /** The session revision of the last patch applied to each var. */
+  private patchedAt = new Map<string, number>();
 
   constructor(model: AnyModel) {
     this.host = model;
@@ -124,12 +129,15 @@ export class ModelBinding {
   }
 
   private onHostChange(trait: string): void {
+    if (this.connection.status !== "unknown") this.connection.answered(); // the kernel is there
     const name = this.varOf(trait);
     if (name === undefined) {
       if (trait === "_nb_spec") this.rewatch();
       this.emit(`change:${trait}`);
       return;
     }
+    const rev = this.host.get("_nb_rev");
+    if (typeof rev === "number" && rev < (this.patchedAt.get(name) ?? -1)) return; // older than shown
     const value = this.host.get(trait);
     if (this.client.isLocal(name)) {
       this.client.kernelChanged(name, value);
@@ -173,12 +181,18 @@ export class ModelBinding {
   private send(message: EventMessage | SetMessage): void {
     if (this.connection.status !== "offline" && typeof this.host.send === "function") {
       this.host.send(this.connection.stamp(message));
+      this.connection.sent(this.waiter, this.host);
       return;
     }
     const what = message.type === "event" ? message.handler : message.var;
     const error = { handler: what, type: "NotConnected", message: this.connection.reason };
     queueMicrotask(() => this.client.receive({ type: "error", id: message.id, error }));
   }
+
+  private waiter = {
+    awaiting: (): boolean => this.client.awaiting(),
+    fail: (reason: string): void => this.client.close(reason),
+  };
 
   private onMessage = (content: unknown, buffers?: unknown): void => {
     if (isObjectWithType(content, "pong")) {
@@ -196,6 +210,13 @@ export class ModelBinding {
   private receive(content: unknown): void {
     if (!isIncoming(content) || content.type === "runtime" || this.seen.has(content)) return;
     this.seen.add(content);
+    if (content.type === "patch") {
+      try {
+        for (const name of varNames(content.ops)) this.patchedAt.set(name, content.rev);
+      } catch {
+        // an op on the whole document: the client reports it below
+      }
+    }
     try {
       this.client.receive(content);
     } catch (error) {

@@ -10,6 +10,12 @@
  * offline for good. The connection of a model is its `widget_manager` (one per kernel connection
  * in ipywidgets); a host that gives each model a manager of its own probes per model.
  *
+ * A request left unanswered is watched: after `ANSWER_CHECK_MS` without any message from the
+ * kernel the runtime pings it, and without an answer within `CONNECT_TIMEOUT_MS` the connection
+ * is offline (saying why and what to do) and the requests still waiting fail with that reason,
+ * so a button never stays busy for a kernel that died or restarted. A kernel that was only busy
+ * comes back with its next message; a late answer to a failed request is dropped.
+ *
  * Every event and set also carries `client` (one per connection) and `seq` (1, 2, 3, … across
  * that connection's models): JupyterLab may send comm messages over a kernel subshell once it is
  * ready and over the main shell before, so two messages can reach the kernel out of order, and
@@ -20,8 +26,18 @@ import { newClientId } from "../core/client";
 import type { AnyModel } from "./widget";
 
 export const CONNECT_TIMEOUT_MS = 3000;
+/** How long requests may wait in silence before the kernel is pinged. */
+export const ANSWER_CHECK_MS = 5000;
 
 export type Status = "unknown" | "live" | "offline";
+
+/** A sender of requests the connection watches: whether any awaits an answer; fail them all. */
+export interface Waiter {
+  awaiting(): boolean;
+  fail(reason: string): void;
+}
+
+const now = (): number => globalThis.performance?.now?.() ?? Date.now();
 
 export class Connection {
   status: Status = "unknown";
@@ -32,6 +48,13 @@ export class Connection {
   private probed = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private watchers = new Set<() => void>();
+  /** Senders with requests out, the model the last one left through, and the silence timer. */
+  private waiters = new Set<Waiter>();
+  private via: AnyModel | undefined;
+  private silence: ReturnType<typeof setTimeout> | undefined;
+  private heard = 0;
+  private lastHeard = now();
+  private waitingSince = 0;
 
   /** Stamp an outgoing event or set with the client id and the next sequence number. */
   stamp<M extends object>(message: M): M & { client: string; seq: number } {
@@ -60,9 +83,52 @@ export class Connection {
 
   /** The kernel said something. */
   answered(): void {
+    this.heard += 1;
+    this.lastHeard = now();
     if (this.status === "live") return;
     clearTimeout(this.timer);
     this.set("live", "");
+  }
+
+  /** `waiter` sent a request through `model`: it gets an answer, or fails saying why not. */
+  sent(waiter: Waiter, model: AnyModel): void {
+    this.waiters.add(waiter);
+    this.via = model;
+    if (this.silence === undefined) {
+      this.waitingSince = now();
+      this.silence = setTimeout(() => this.checkSilence(), ANSWER_CHECK_MS);
+    }
+  }
+
+  private checkSilence(): void {
+    this.silence = undefined;
+    for (const waiter of [...this.waiters]) if (!waiter.awaiting()) this.waiters.delete(waiter);
+    if (this.waiters.size === 0) return;
+    const quiet = now() - Math.max(this.lastHeard, this.waitingSince);
+    if (quiet < ANSWER_CHECK_MS) {
+      this.silence = setTimeout(() => this.checkSilence(), ANSWER_CHECK_MS - quiet);
+      return;
+    }
+    const heard = this.heard;
+    try {
+      this.via?.send?.({ type: "ping" });
+    } catch {
+      // a kernel that cannot be reached: the timer says so
+    }
+    this.silence = setTimeout(() => {
+      this.silence = undefined;
+      if (this.heard !== heard) {
+        this.waitingSince = now();
+        this.checkSilence();
+        return;
+      }
+      const seconds = Math.round((now() - Math.max(this.lastHeard, this.waitingSince)) / 1000);
+      this.set("offline", `The kernel has not answered for ${seconds} s: it is busy with long work, ` +
+        "or it stopped. If it stopped, restart it and run the notebook again.");
+      const waiters = [...this.waiters];
+      this.waiters.clear();
+      for (const waiter of waiters) waiter.fail(this.reason);
+    }, CONNECT_TIMEOUT_MS);
   }
 
   /** Call `watcher` on every change of status; returns the unsubscribe. */
