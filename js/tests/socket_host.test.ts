@@ -316,6 +316,20 @@ describe("reconnecting", () => {
     expect(last().sent[0]).toMatchObject({ rev: null });
   });
 
+  it("a delta after missing revisions asks for the ones between on a new socket", () => {
+    vi.useFakeTimers();
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const h = host();
+    h.connect();
+    const socket = welcome({ todo: { items: [] } }, 3);
+    socket.frame({ type: "delta", rev: 5, ops: [{ op: "add", path: "/todo/items/-", value: "late" }] });
+    expect(socket.closedWith).toBe(1000);
+    expect(h.root.get("items")).toEqual([]); // not applied over the gap
+    vi.advanceTimersByTime(200);
+    last().open();
+    expect(last().sent[0]).toMatchObject({ type: "hello", rev: 3 });
+  });
+
   it("stops on a protocol mismatch and shows the server's message", async () => {
     vi.useFakeTimers();
     const root = document.createElement("div");

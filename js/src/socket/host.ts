@@ -281,6 +281,13 @@ export class SocketHost implements ModelHost {
 
   private delta(rev: number, ops: Op[]): void {
     if (this.rev !== null && rev <= this.rev) return; // already applied
+    if (this.rev !== null && rev > this.rev + 1) {
+      // revisions are missing (another server process's deltas did not all arrive): reconnect
+      // with the last one applied, and the server sends what came after it
+      console.warn(`nbstate: revision ${rev} came after ${this.rev}; asking for the ones between`);
+      this.socket?.close(1000, "gap");
+      return;
+    }
     const before = this.document;
     let after: Record<string, Record<string, unknown>>;
     try {
