@@ -52,6 +52,10 @@ class Root(Protocol):
     def record(self, op: dict[str, Any] | None, undo: Undo, stable: bool) -> Entry:
         """Append one change to the session's log (``op`` is ``None`` for backend vars)."""
 
+    @property
+    def pointer(self) -> str:
+        """The JSON Pointer of the var in the session document (``/todo/items``)."""
+
 
 @dataclasses.dataclass(eq=False, slots=True)
 class Entry:

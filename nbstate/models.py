@@ -37,6 +37,7 @@ from .tracking import (
     _relink,
     _retire,
     _unlink,
+    row_place,
 )
 from .validation import JSON_SCALARS, validate_item
 
@@ -116,16 +117,27 @@ def _tracked_class(cls: type, wrap: Wrap) -> type:
         if shape is None:
             base_setattr(self, name, value)
             return
-        place = _locate(self)
         kind = type(value)
         if kind is shape.annotation and kind in JSON_SCALARS and (
                 kind is not str or value.isascii()) and (kind is not float or isfinite(value)):
             # the common case, a field set to a plain value of its own type: no validation
             # (pydantic would return it as it is), nothing to track
+            row = row_place(self)
             old = self.__dict__.get(name, _MISSING)
             if old is value or (type(old) is kind and old == value):
+                if row is None:
+                    _locate(self)  # raises where the var may not be changed now
                 return
+            if row is not None and not copies and (old is _MISSING
+                                                   or type(old) in SCALAR_TYPES):
+                # a row of a list var: its pointer at once, and the op logged
+                base_setattr(self, name, value)
+                row[0].record({"op": "replace", "path": f"{row[1]}/{name}", "value": value},
+                              functools.partial(_object_set, self, name, old), False)
+                return
+            place = _locate(self)
         else:
+            place = _locate(self)
             value = validate_item(shape, value, self, name, place)
             if type(value) not in SCALAR_TYPES:
                 value = wrap(value, shape, self, name)

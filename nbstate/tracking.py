@@ -194,6 +194,23 @@ def _locate(node: Any, *, whole_values: bool = True) -> Place | None:
             whole, depth, stable = node, len(keys), True  # from here on: the path above it
 
 
+def row_place(node: Any) -> tuple[Root, str] | None:
+    """``(root, the node's JSON Pointer)`` for a tracked model at its place in a list that is a
+    synced var's value (a row); ``None`` for any other node (use :func:`_locate`). Raises as
+    :meth:`Root.where` does when the var may not be changed now."""
+    link = _MODEL_LINKS.get(id(node))
+    if link is None or link[0]() is not node or _KINDS.get(type(node)) != _MODEL:
+        return None
+    parent, key = link[1], link[2]
+    if not (type(key) is int and _KINDS.get(type(parent)) == _LIST and key < len(parent)
+            and parent[key] is node):
+        return None
+    root = parent._nb_parent
+    if _KINDS.get(type(root)) != _ROOT or root.where() is None:
+        return None
+    return root, f"{root.pointer}/{key}"
+
+
 # What a node or a parent is, by class: _locate's type checks in one lookup.
 _LIST, _DICT, _SET, _ROOT, _GONE, _MODEL, _WHOLE = 1, 2, 3, 4, 5, 6, 7
 _KINDS: dict[type, int] = {}

@@ -338,9 +338,16 @@ async def test_dispatch_raises_event_handler_error(client: StateClient) -> None:
 # --------------------------------------------------------------------------- background
 
 
+@dataclasses.dataclass
+class EvRow:
+    name: str
+    done: bool = False
+
+
 class EvWorker(ns.State):
     count: int = 0
     items: list[int] = []
+    rows: list[EvRow] = [EvRow("a")]
     phase: str = ""
 
     @ns.event(background=True)
@@ -372,6 +379,14 @@ class EvWorker(ns.State):
     @ns.event(background=True)
     async def outside_container(self) -> None:
         self.items.append(1)
+
+    @ns.event(background=True)
+    async def outside_row(self) -> None:
+        self.rows[0].done = True
+
+    @ns.event(background=True)
+    async def outside_row_unchanged(self) -> None:
+        self.rows[0].done = False  # what it already is: still refused, as any change
 
     @ns.event(background=True)
     async def nested(self) -> None:
@@ -438,7 +453,8 @@ async def test_dispatch_returns_before_a_background_handler_ends() -> None:
     assert client.document["ev_worker"]["phase"] == "end"
 
 
-@pytest.mark.parametrize("handler", ["outside", "outside_container"])
+@pytest.mark.parametrize("handler", ["outside", "outside_container", "outside_row",
+                                     "outside_row_unchanged"])
 async def test_mutation_outside_the_block(handler: str) -> None:
     client = StateClient(EvWorker)
     await client.dispatch(f"ev_worker.{handler}")
@@ -450,6 +466,7 @@ async def test_mutation_outside_the_block(handler: str) -> None:
     worker = client.session.get_state(EvWorker)
     assert worker.count == 0
     assert worker.items == []
+    assert worker.rows == [EvRow("a")]
     assert client.deltas == []
 
 
@@ -476,7 +493,8 @@ async def test_failure_inside_a_block_rolls_back_that_block() -> None:
     worker = client.session.get_state(EvWorker)
     assert worker.phase == "first"
     assert worker.items == []
-    assert client.document["ev_worker"] == {"count": 0, "items": [], "phase": "first"}
+    assert client.document["ev_worker"] == {"count": 0, "items": [], "phase": "first",
+                                            "rows": [{"name": "a", "done": False}]}
     consistent(client)
 
 
