@@ -42,7 +42,7 @@ from .errors import NbStateError, ProtocolError
 from .events import error_info
 from .session import Session
 
-__all__ = ["GAP_TIMEOUT", "MAX_CLIENTS", "MAX_ID", "QUIET_AFTER", "Inbox", "Reply"]
+__all__ = ["GAP_TIMEOUT", "MAX_CLIENTS", "MAX_ID", "QUIET_AFTER", "Inbox", "Message", "Reply"]
 
 log = logging.getLogger("nbstate")
 
@@ -65,7 +65,10 @@ Starter = Callable[[Coroutine[Any, Any, None]], "asyncio.Task[None] | None"]
 
 
 @dataclasses.dataclass(eq=False, slots=True)
-class _Message:
+class Message:
+    """One client message as the inbox holds it: the content (a dict), the path of the state
+    whose channel it came on, how to answer it, and for a :meth:`Inbox.write` whom to tell."""
+
     reply: Reply
     path: str
     content: Any
@@ -75,7 +78,7 @@ class _Message:
 @dataclasses.dataclass(eq=False, slots=True)
 class _Order:
     next: int = 1
-    early: dict[int, _Message] = dataclasses.field(default_factory=dict)
+    early: dict[int, Message] = dataclasses.field(default_factory=dict)
     seen: float = 0.0
 
 
@@ -91,7 +94,7 @@ class Inbox:
     def __init__(self, session: Session, start: Starter | None = None) -> None:
         self.session = session
         self._start = start
-        self._queue: collections.deque[_Message] = collections.deque()
+        self._queue: collections.deque[Message] = collections.deque()
         self._worker: asyncio.Task[None] | None = None
         self._running = False
         self._clients: collections.OrderedDict[str, _Order] = collections.OrderedDict()
@@ -118,7 +121,7 @@ class Inbox:
                 f"message 'id' must be an integer from 0 to 2**53, got {_excerpt(msg_id)}; "
                 "number each message the client sends"))
             return
-        message = _Message(reply, path, content)
+        message = Message(reply, path, content)
         client, seq = content.get("client"), content.get("seq")
         if client is None and seq is None:
             self._enqueue(message)
@@ -138,7 +141,7 @@ class Inbox:
         refusal is also answered with an error (``id`` ``None``).
         """
         content = {"type": "set", "id": None, "var": var, "value": value}
-        self._enqueue(_Message(reply, path, content, settle))
+        self._enqueue(Message(reply, path, content, settle))
 
     def close(self) -> None:
         """Stop: cancel the worker (held messages are answered) and forget every client."""
@@ -146,9 +149,23 @@ class Inbox:
             self._worker.cancel()
         self._clients.clear()
 
+    def follows(self, client: str) -> bool:
+        """Whether ``client``'s message order is held now."""
+        return client in self._clients
+
+    def restart(self, client: str, seq: int) -> None:
+        """Start ``client``'s order again at ``seq`` (a new connection of that client, whose
+        earlier messages went elsewhere): messages of its held for a gap run now, and the next
+        one expected is ``seq``."""
+        order = self._clients.get(client)
+        if order is not None:
+            for early in sorted(order.early):
+                self._enqueue(order.early.pop(early))
+        self._clients[client] = _Order(next=seq)
+
     # ----------------------------------------------------------------- order
 
-    def _ordered(self, client: str, seq: int, message: _Message) -> None:
+    def _ordered(self, client: str, seq: int, message: Message) -> None:
         now = time.monotonic()
         order = self._clients.get(client)
         if order is None:
@@ -194,7 +211,7 @@ class Inbox:
 
     # ----------------------------------------------------------------- running
 
-    def _enqueue(self, message: _Message) -> None:
+    def _enqueue(self, message: Message) -> None:
         self._queue.append(message)
         if not self._running:
             self._running = True
@@ -209,7 +226,7 @@ class Inbox:
         try:
             while self._queue:
                 message = self._queue.popleft()
-                await self._run(message)
+                await self.run(message)
         finally:
             self._running = False
             while self._queue:  # cancelled: nothing is left unanswered
@@ -218,7 +235,12 @@ class Inbox:
                         ProtocolError("the server stopped before this message ran"),
                         message.settle)
 
-    async def _run(self, message: _Message) -> None:
+    async def run(self, message: Message) -> None:
+        """Run one message and answer it (exactly once; never raises but for cancellation).
+
+        The worker calls it for each message in order; a subclass may wrap it (the Redis
+        manager's inbox runs each message holding the session's lock, and stores its answer).
+        """
         content, path = message.content, message.path
         msg_id = content.get("id")
         name = path

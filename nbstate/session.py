@@ -26,7 +26,7 @@ import contextvars
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from . import context, storage
+from . import context
 from .changes import compact
 from .context import StatePort, VarKey
 from .dispatch import Dispatcher
@@ -37,6 +37,7 @@ from .lock import SessionLock
 from .mutations import Mutations, VarRoot
 from .outputs import RenderTimer
 from .protocol import Delta, ErrorInfo
+from .published import PublishedDocument
 from .recompute import ComputedVars
 from .scheduler import FlushScheduler
 from .state import State, classes
@@ -46,7 +47,7 @@ __all__ = ["Listener", "Session", "add_session_finder", "bind_session", "current
 
 S = TypeVar("S", bound=State)
 
-class Session:
+class Session(PublishedDocument):
     """One client's states (in Jupyter: the kernel's; in the WebSocket adapter: a token's).
 
     Args:
@@ -82,6 +83,17 @@ class Session:
     def _busy(self) -> bool:
         return self.lock.locked()
 
+    def use_lock(self, lock: SessionLock) -> None:
+        """Put in another session lock (a state manager whose sessions several processes share
+        brings its own), before the first event.
+
+        Raises:
+            RuntimeError: an event already ran with the current lock.
+        """
+        if self._dispatcher is not None:
+            raise RuntimeError("the session lock can only be replaced before the first event")
+        self.lock = lock
+
     @property
     def dispatcher(self) -> Dispatcher:
         """Runs events and client var sets (made on first use)."""
@@ -100,16 +112,6 @@ class Session:
     @flush_interval.setter
     def flush_interval(self, seconds: float) -> None:
         self.scheduler.interval = seconds
-
-    @property
-    def revision(self) -> int:
-        """The revision of :meth:`snapshot`; each delta with ops bumps it by one."""
-        return self.document.revision
-
-    @property
-    def history(self) -> Any:
-        """The most recent deltas, oldest first (kept only for transports that replay)."""
-        return self.document.history
 
     def get_state(self, cls: type[S]) -> S:
         """The session's instance of ``cls``, made (with its ancestors and substates) on first use.
@@ -246,57 +248,6 @@ class Session:
     def report(self, error: ErrorInfo) -> None:
         """Tell every listener of a background handler's error."""
         self.listeners.report(error)
-
-    # ----------------------------------------------------------------- clients
-
-    def snapshot(self) -> dict[str, dict[str, Any]]:
-        """The session document at :attr:`revision`: ``{state path: {var: JSON value}}``.
-
-        Base vars and computed vars of every instantiated state; never backend vars.
-        """
-        return self.document.snapshot()
-
-    def document_value(self, path: str, name: str) -> Any:
-        """The session document's JSON value of var ``name`` of the state at ``path``.
-
-        The live value, not a copy: do not change it. Raises ``KeyError`` for an unknown var.
-        """
-        return self.document.value(path, name)
-
-    def subscribe(self, listener: Listener) -> tuple[dict[str, dict[str, Any]], int]:
-        """Attach a transport (see :mod:`nbstate.listeners` for the contract); returns the
-        snapshot and its revision, atomically. A listener with ``replays = True`` makes the
-        session keep recent deltas from now on (:meth:`deltas_since`)."""
-        if getattr(listener, "replays", False):
-            self.document.history.keep()
-        self.listeners.add(listener)
-        return self.snapshot(), self.revision
-
-    def unsubscribe(self, listener: Listener) -> None:
-        self.listeners.remove(listener)
-
-    def deltas_since(self, revision: int) -> list[Delta] | None:
-        """The deltas after ``revision`` if still held, else ``None`` (send a snapshot)."""
-        return self.document.deltas_since(revision)
-
-    # ----------------------------------------------------------------- storage
-
-    def dump(self) -> dict[str, Any]:
-        """The session as JSON data, for a state manager to store (see :mod:`nbstate.storage`).
-
-        Raises:
-            VarTypeError: a backend var holds a value with no JSON form.
-        """
-        return storage.dump(self.instances, self.revision)
-
-    def load(self, data: dict[str, Any]) -> None:
-        """Fill this new session from :meth:`dump`'s data (see :mod:`nbstate.storage`).
-
-        Raises:
-            NbStateError: the session already has states, or ``data`` is not a dump.
-        """
-        storage.load(data, self.instances, self.computed, self.document)
-
 
 _bound: contextvars.ContextVar[Session | None] = contextvars.ContextVar(
     "nbstate_session", default=None)

@@ -9,6 +9,7 @@ from typing import Any, cast
 import pytest
 
 import nbstate as ns
+from nbstate.lock import SessionLock
 from nbstate.protocol import Delta, ErrorInfo
 from nbstate.testing import StateClient
 
@@ -476,3 +477,16 @@ async def test_an_idle_session_keeps_little_of_its_own() -> None:
     assert one._dispatcher is not None
     assert one.document.data["se_notes"] is not two.document.data["se_notes"]
     assert two.snapshot()["se_notes"]["items"] == []
+
+
+async def test_the_lock_is_replaced_only_before_the_first_event() -> None:
+    session = ns.Session()
+    session.get_state(SeTally)
+    own = SessionLock()
+    session.use_lock(own)
+    assert session.lock is own
+    await session.dispatch("se_tally.bump", {"times": 2})
+    assert session.get_state(SeTally).n == 2
+    with pytest.raises(RuntimeError, match="before the first event"):
+        session.use_lock(SessionLock())
+    assert session.lock is own

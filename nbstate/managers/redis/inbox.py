@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...events import error_info
-from ...inbox import Inbox, _Message, _Order
+from ...inbox import Inbox, Message
 from ...session import Session
 from .sync import SessionSync
 
@@ -61,16 +61,12 @@ class RedisInbox(Inbox):
         super().receive(reply, path, content)
 
     def _restart(self, client: str, seq: int, reply: Callable[[dict[str, Any]], None]) -> None:
-        order = self._clients.get(client)
-        if order is not None:
-            for early in sorted(order.early):
-                self._enqueue(order.early.pop(early))
-        self._clients[client] = _Order(next=seq)
+        self.restart(client, seq)
         self._via[client] = reply
-        if len(self._via) > 2 * len(self._clients) + 16:
-            self._via = {c: r for c, r in self._via.items() if c in self._clients}
+        if len(self._via) > 2 * self.clients + 16:
+            self._via = {c: r for c, r in self._via.items() if self.follows(c)}
 
-    async def _run(self, message: _Message) -> None:
+    async def run(self, message: Message) -> None:
         content = message.content
         msg_id = content.get("id")
         key = answer_key(content)
@@ -88,7 +84,7 @@ class RedisInbox(Inbox):
                 return
             self.sync.runner = asyncio.current_task()  # its events are inside this section
             try:
-                await super()._run(_Message(held.append, message.path, content))
+                await super().run(Message(held.append, message.path, content))
             finally:
                 self.sync.runner = None
                 own = [f for f in held if f.get("id") == msg_id and msg_id is not None]
@@ -102,12 +98,12 @@ class RedisInbox(Inbox):
             message.settle(failure is None)
 
 
-def _name(message: _Message) -> str:
+def _name(message: Message) -> str:
     handler = message.content.get("handler") or message.content.get("var")
     return f"{message.path}.{handler}" if isinstance(handler, str) else message.path
 
 
-def _reply(message: _Message, frame: dict[str, Any], ok: bool) -> None:
+def _reply(message: Message, frame: dict[str, Any], ok: bool) -> None:
     if message.settle is not None and frame.get("id") == message.content.get("id"):
         message.settle(ok)
         if ok:

@@ -115,7 +115,7 @@ class RedisManager(StateManager):
         session = super()._session(token)
         sync = self._syncs[token] = SessionSync(self.store, token, session, self.lock_wait,
                                                 self.keep)
-        session.lock = BlockLock(sync)
+        session.use_lock(BlockLock(sync))
         return session
 
     def _entry(self, token: str, session: Session) -> Entry:
