@@ -9,74 +9,22 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
-import signal
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
 from nbstate.protocol import PROTOCOL_VERSION
-from tests.redisserver import _free_port
+from tests.server.served import Served
 
 HERE = Path(__file__).parent
 
 
-class Serve:
+class Serve(Served):
     """``nbstate serve <app>:RsCounter --manager <redis url>`` in a child process."""
 
     def __init__(self, manager: str, app: str = "redis_app.py") -> None:
-        self.port = _free_port()
-        self.manager = manager
-        self.app = HERE / app
-        self.process: subprocess.Popen[str] | None = None
-        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed by stop()
-
-    @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/_nbstate/ws"
-
-    def start(self) -> Serve:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "nbstate", "serve", f"{self.app}:RsCounter", "--port",
-             str(self.port), "--manager", self.manager], stdout=self.log,
-            stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=1).close()
-                return self
-            except OSError:
-                if self.process.poll() is not None:
-                    raise AssertionError(f"the server exited: {self.output()}") from None
-                time.sleep(0.1)
-        raise AssertionError("the server did not start in 30 s")
-
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read()
-
-    def signal(self, signum: int) -> None:
-        assert self.process is not None
-        os.kill(self.process.pid, signum)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-
-    def close(self) -> None:
-        self.stop()
-        self.log.close()
+        super().__init__(f"{HERE / app}:RsCounter", "--manager", manager)
 
 
 class Tab:

@@ -5,13 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,56 +15,16 @@ import websockets
 from websockets.asyncio.client import ClientConnection, connect
 
 from nbstate.protocol import PROTOCOL_VERSION
+from tests.server.served import Served
 
 APP = Path(__file__).parent / "shop_app.py"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Server:
-    """``nbstate serve`` in a child process, stopped by its own pid."""
+class Server(Served):
+    """The shop app (``shop_app.py:SvShop``) served with ``args``."""
 
     def __init__(self, *args: str) -> None:
-        self.port = _free_port()
-        self.args = args
-        self.process: subprocess.Popen[str] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/_nbstate/ws"
-
-    def start(self) -> Server:
-        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed by stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "nbstate", "serve", f"{APP}:SvShop", "--port",
-             str(self.port), *self.args], stdout=self.log, stderr=subprocess.STDOUT,
-            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=1).close()
-                return self
-            except OSError:
-                if self.process.poll() is not None:
-                    self.log.seek(0)
-                    raise AssertionError(f"the server exited: {self.log.read()}") from None
-                time.sleep(0.1)
-        raise AssertionError("the server did not start in 30 s")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        self.log.close()
+        super().__init__(f"{APP}:SvShop", *args)
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +33,7 @@ def server() -> Iterator[Server]:
     try:
         yield running
     finally:
-        running.stop()
+        running.close()
 
 
 @contextlib.asynccontextmanager
@@ -297,7 +250,7 @@ async def test_the_disk_manager_keeps_sessions_across_a_restart(tmp_path: Path) 
             await c.call({"type": "event", "handler": "sv_shop.put", "payload": {"text": "kept"}})
             await asyncio.sleep(0.2)  # stored after the delta
     finally:
-        first.stop()
+        first.close()
     assert (tmp_path / f"{welcome['token']}.json").is_file()
     second = Server("--manager", f"disk:{tmp_path}").start()
     try:
@@ -313,7 +266,7 @@ async def test_the_disk_manager_keeps_sessions_across_a_restart(tmp_path: Path) 
                                  "payload": {"text": "more"}})
             assert seen[0]["rev"] == welcome["rev"] + 2 and seen[-1]["type"] == "done"
     finally:
-        second.stop()
+        second.close()
 
 
 def test_the_page_carries_the_graph_for_the_runtime(server: Server) -> None:
