@@ -24,7 +24,6 @@ them only through :class:`TrackedContainer` and the tracking mark on model class
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
 from typing import Any, ClassVar, SupportsIndex
 
 import pydantic_core
@@ -100,23 +99,28 @@ def _set_link(node: Any, parent: _Parent, key: Any) -> None:
             _MODEL_LINKS.pop(ident, None)
         else:
             old = _MODEL_LINKS.get(ident)
-            ref = old[0] if old and old[0]() is node else _Ref(node, _forget_link)
+            ref = old[0] if old and old[0]() is node else _ref(node, ident)
             _MODEL_LINKS[ident] = (ref, parent, key)
 
 
 def link_object(node: Any, parent: _Parent, key: Any) -> None:
     """Link a tracked model or dataclass instance that has no link yet to ``parent[key]``."""
-    _MODEL_LINKS[id(node)] = (_Ref(node, _forget_link), parent, key)
+    ident = id(node)
+    _MODEL_LINKS[ident] = (_ref(node, ident), parent, key)
 
 
 class _Ref(weakref.ref[Any]):
     """A weak reference to a tracked model that knows the ``id`` its link is filed under."""
 
     __slots__ = ("ident",)
+    ident: int
 
-    def __init__(self, node: Any, callback: Callable[[Any], None]) -> None:
-        super().__init__(node, callback)  # type: ignore[call-arg]
-        self.ident = id(node)
+
+def _ref(node: Any, ident: int) -> _Ref:
+    # the ident set here, not in an __init__ of its own: weakref's is C, one Python frame less
+    ref = _Ref(node, _forget_link)
+    ref.ident = ident
+    return ref
 
 
 def _forget_link(ref: _Ref, links: dict[int, Any] = _MODEL_LINKS) -> None:

@@ -355,15 +355,28 @@ def _object_check(cls: type) -> Check:
                        if (check := travel_check(hint)) is not None)
     finally:
         _BUILDING.discard(cls)
-    return functools.partial(_check_object, cls, checks)
+    strs = tuple(name for name, check in checks if check is check_str)
+    others = tuple((name, check) for name, check in checks if check is not check_str)
+    return functools.partial(_check_object, cls, strs, others)
 
 
-def _check_object(cls: type, checks: tuple[tuple[str, Check], ...], value: Any) -> None:
+def _check_object(cls: type, strs: tuple[str, ...], checks: tuple[tuple[str, Check], ...],
+                  value: Any) -> None:
     kind = type(value)
     if kind is not cls and not (kind.__base__ is cls and kind.__dict__.get(_TRACKED) is True):
         check_any(value)  # a subclass may hold more than ``cls`` declares
         return
     fields = getattr(value, "__dict__", None)  # None: a slotted dataclass
+    if strs and fields is not None:  # str fields: ASCII text needs no further look
+        unusual: list[tuple[str, Check]] = []
+        for name in strs:
+            item = fields.get(name)
+            if type(item) is not str or not item.isascii():
+                unusual.append((name, check_str))
+        if unusual:
+            checks = (*unusual, *checks)
+    elif strs:
+        checks = (*((name, check_str) for name in strs), *checks)
     for name, check in checks:
         item = getattr(value, name, None) if fields is None else fields.get(name)
         if item is not None:
