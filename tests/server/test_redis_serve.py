@@ -69,7 +69,7 @@ async def test_a_background_handler_on_one_process_feeds_a_client_on_the_other(
 
 async def test_a_long_handler_keeps_the_lock_while_the_other_process_waits(
         two: tuple[Serve, Serve]) -> None:
-    # lock expiry 2 s, handler 6.5 s: renewed three times over (a minute is the same case)
+    # lock expiry 2 s, handler 6.5 s: renewed three times over
     a, b = two
     first = Tab("x")
     await first.connect(a.url)
@@ -92,6 +92,34 @@ async def test_a_long_handler_keeps_the_lock_while_the_other_process_waits(
     assert "lost the session lock" not in a.output() + b.output()
     await first.close()
     await second.close()
+
+
+async def test_a_one_minute_handler_keeps_the_default_lock(redis: RedisServer) -> None:
+    # the default 10 s expiry, a handler of a minute: its lock is renewed while it runs, and the
+    # other process's event on the same session waits for it (up to lock_wait) and then applies
+    manager = f"{redis.url}?lock_wait=90"
+    a, b = Serve(manager).start(), Serve(manager).start()
+    try:
+        first, second = Tab("x"), Tab("y")
+        await first.connect(a.url)
+        second.token, second.rev = first.token, first.rev
+        await second.connect(b.url)
+        started = time.monotonic()
+        await first.send("slow", {"seconds": 60}, 1)
+        await asyncio.sleep(0.5)
+        quick = await second.call("inc", {"k": 3}, 1, timeout=90)
+        waited = time.monotonic() - started
+        slow = await first.answer(1, timeout=30)
+        assert slow["type"] == "done" and quick["type"] == "done" and waited >= 60
+        ns = [op["value"] for f in second.frames if f["type"] == "delta" for op in f["ops"]
+              if op["path"] == "/rs_counter/n"]
+        assert ns == [100, 101]  # the minute's change first, then the waiting event's
+        assert "lost the session lock" not in a.output() + b.output()
+        await first.close()
+        await second.close()
+    finally:
+        a.close()
+        b.close()
 
 
 async def test_a_process_that_lost_its_lock_cannot_store_over_newer_state(
