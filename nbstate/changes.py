@@ -14,7 +14,8 @@ only those listed above it)::
     changes.py     Root, Entry, ChangeLog, compact       the log itself
     hints.py       strip_annotated, type_name            reading annotations
     messages.py    explain, excerpt, cap                 errors in plain words
-    travel.py      NotJSON, travel_check, check_any      what JSON can carry
+    travel.py      NotJSON, check_str, check_any         what JSON can carry
+    checks.py      travel_check, opaque                  the cheapest check per annotation
     shapes.py      Shape, shape_of, field_shape          validation from annotations
     plain.py       plain_type, untrack, same_value       the user's values behind tracked ones
     tracking.py    links, places, ops, retire            the tree of tracked nodes

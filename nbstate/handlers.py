@@ -23,10 +23,11 @@ from typing import Any, TypeVar, overload
 
 import pydantic
 
+from .checks import travel_check
 from .errors import PayloadError
 from .hints import type_name
 from .messages import cap, excerpt, explain
-from .travel import Check, NotJSON, explain_json, travel_check
+from .travel import Check, NotJSON, explain_json
 
 __all__ = ["EventHandler", "EventSpec", "HandlerRef", "Parameter", "event", "is_handler_function"]
 

@@ -7,7 +7,7 @@ there. The fields of pydantic models and dataclasses get theirs from the class's
 (:func:`field_shape`, with their constraints).
 
 A shape also checks that a validated value can travel to a browser as JSON; the check is chosen
-from the annotation by :func:`nbstate.travel.travel_check`.
+from the annotation by :func:`nbstate.checks.travel_check`.
 
 Some objects must never be kept in a state at all, whatever the var's type: a live resource
 such as a database session or connection (it cannot be stored or sent, and it would outlive the
@@ -27,7 +27,8 @@ from typing import Any
 
 from pydantic import PlainValidator, TypeAdapter
 
-from .travel import Check, NotJSON, check_any, travel_check
+from .checks import travel_check
+from .travel import Check, NotJSON, check_any
 
 __all__ = ["ANY", "Shape", "field_shape", "refuse", "shape_of"]
 

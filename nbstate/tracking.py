@@ -29,12 +29,13 @@ from typing import Any, ClassVar, SupportsIndex
 import pydantic_core
 
 from .changes import Entry, Root, Undo
+from .checks import opaque
 from .errors import VarTypeError
 from .messages import cap, location
 from .plain import SCALAR_TYPES, TRACKED_MARK, is_tracked_object
 from .protocol import encode, pointer
 from .shapes import Shape
-from .travel import NotJSON, check_any, explain_json, no_json_form, opaque
+from .travel import NotJSON, check_any, explain_json, no_json_form
 
 __all__ = [
     "Place",
@@ -139,7 +140,7 @@ indices, and the value to send whole instead of a fine-grained op (or ``None``).
 def _locate(node: Any, *, whole_values: bool = True) -> Place | None:
     """Find where ``node`` sits; ``None`` when it is detached from every state.
 
-    Inside a model whose JSON form is not field by field (:func:`~nbstate.travel.opaque`), the
+    Inside a model whose JSON form is not field by field (:func:`~nbstate.checks.opaque`), the
     place is the outermost such model, sent whole: an op on one of its fields could not
     reproduce its JSON.
     """

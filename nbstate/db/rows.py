@@ -79,7 +79,7 @@ class Model(DeclarativeBase):
 
     @classmethod
     def __nbstate_validates_to__(cls) -> type[Row]:
-        """The class of this class's values in a var (``nbstate.travel.VALIDATES_TO``)."""
+        """The class of this class's values in a var (``nbstate.checks.VALIDATES_TO``)."""
         return row_model(cls)
 
     @classmethod
