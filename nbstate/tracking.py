@@ -146,16 +146,10 @@ def _locate(node: Any, *, whole_values: bool = True) -> Place | None:
     """
     kinds = _KINDS
     kind = kinds.get(type(node)) or _kind_of(type(node))
-    if kind == _MODEL:  # the usual row: a model in its place in a list that is a var's value
-        link = _MODEL_LINKS.get(id(node))
-        if link is not None and link[0]() is node:
-            parent, key = link[1], link[2]
-            if (type(key) is int and kinds.get(type(parent)) == _LIST and key < len(parent)
-                    and parent[key] is node):
-                root = parent._nb_parent
-                if kinds.get(type(root)) == _ROOT:
-                    base = root.where()
-                    return root, None if base is None else (*base, str(key)), False, None
+    if kind == _MODEL and (row := _row(node)) is not None:  # the usual: a row of a list var
+        row_root, index = row
+        base = row_root.where()
+        return row_root, None if base is None else (*base, str(index)), False, None
     keys: list[str] = []
     stable = True
     whole: Any = None
@@ -199,21 +193,28 @@ def _locate(node: Any, *, whole_values: bool = True) -> Place | None:
             whole, depth, stable = node, len(keys), True  # from here on: the path above it
 
 
-def row_place(node: Any) -> tuple[Root, str] | None:
-    """``(root, the node's JSON Pointer)`` for a tracked model at its place in a list that is a
-    synced var's value (a row); ``None`` for any other node (use :func:`_locate`). Raises as
-    :meth:`Root.where` does when the var may not be changed now."""
+def _row(node: Any) -> tuple[Root, int] | None:
+    """``(root, index)`` of a tracked model at its place in a list that is a var's value (a
+    row), else ``None``."""
     link = _MODEL_LINKS.get(id(node))
-    if link is None or link[0]() is not node or _KINDS.get(type(node)) != _MODEL:
+    if link is None or link[0]() is not node:
         return None
     parent, key = link[1], link[2]
     if not (type(key) is int and _KINDS.get(type(parent)) == _LIST and key < len(parent)
             and parent[key] is node):
         return None
     root = parent._nb_parent
-    if _KINDS.get(type(root)) != _ROOT or root.where() is None:
+    return (root, key) if _KINDS.get(type(root)) == _ROOT else None
+
+
+def row_place(node: Any) -> tuple[Root, str] | None:
+    """``(root, the node's JSON Pointer)`` for a tracked model that is a row of a synced list
+    var; ``None`` for any other node (use :func:`_locate`). Raises as :meth:`Root.where` does
+    when the var may not be changed now."""
+    if _KINDS.get(type(node)) != _MODEL or (row := _row(node)) is None:
         return None
-    return root, f"{root.pointer}/{key}"
+    root, key = row
+    return None if root.where() is None else (root, f"{root.pointer}/{key}")
 
 
 # What a node or a parent is, by class: _locate's type checks in one lookup.
