@@ -83,6 +83,8 @@ export class StateClient {
   /** Sent but unanswered sets per var: the last value sent and how many are in flight. */
   private inFlight = new Map<string, { value: unknown; count: number }>();
   private requests = new Map<number, Request>();
+  /** The session revision of the last patch that changed each var. */
+  private patchRevs = new Map<string, number>();
   private queued: Set<string> | null = null;
   private readonly opts: Required<ClientOptions>;
 
@@ -156,7 +158,7 @@ export class StateClient {
   receive(message: IncomingMessage): void {
     switch (message.type) {
       case "patch":
-        return this.patch(message.ops);
+        return this.patch(message.ops, message.rev);
       case "done":
         return this.settle(message.id, null);
       case "error":
@@ -181,8 +183,14 @@ export class StateClient {
     }
   }
 
-  private patch(ops: Op[]): void {
+  /** True when a patch newer than revision `rev` changed var `name`. */
+  patchedAfter(name: string, rev: number): boolean {
+    return (this.patchRevs.get(name) ?? -1) > rev;
+  }
+
+  private patch(ops: Op[], rev: number): void {
     const names = varNames(ops);
+    for (const name of names) this.patchRevs.set(name, rev);
     const doc: Record<string, unknown> = {};
     for (const name of names) {
       const value = this.kernelValue(name);
@@ -266,9 +274,7 @@ export class StateClient {
 }
 
 /** The vars (first pointer tokens) a model patch touches; malformed paths are left to `applyPatch`. */
-/** The vars a model patch touches (the first token of each path).
- * Throws `PatchError` for an op on the whole document. */
-export function varNames(ops: Op[]): string[] {
+function varNames(ops: Op[]): string[] {
   const names = new Set<string>();
   ops.forEach((op, index) => {
     for (const path of "from" in op ? [op.path, op.from] : [op.path]) {

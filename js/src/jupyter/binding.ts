@@ -27,7 +27,7 @@
  * `initialize` registers them again.
  */
 
-import { formatError, StateClient, varNames } from "../core/client";
+import { formatError, StateClient } from "../core/client";
 import { deepEqual } from "../core/json";
 import { isIncoming, type ErrorInfo, type EventMessage, type IncomingMessage, type SetMessage } from "../protocol";
 import { ERROR_EVENT, type Listener } from "../view/types";
@@ -74,8 +74,6 @@ export class ModelBinding {
   private watched = new Map<string, Callback>();
   /** Messages already handled: a second `initialize` (hot reload) may replay some. */
   private seen = new WeakSet<object>();
-  /** The session revision of the last patch applied to each var. */
-  private patchedAt = new Map<string, number>();
 
   constructor(model: AnyModel) {
     this.host = model;
@@ -137,7 +135,7 @@ export class ModelBinding {
       return;
     }
     const rev = this.host.get("_nb_rev");
-    if (typeof rev === "number" && rev < (this.patchedAt.get(name) ?? -1)) return; // older than shown
+    if (typeof rev === "number" && this.client.patchedAfter(name, rev)) return; // older than shown
     const value = this.host.get(trait);
     if (this.client.isLocal(name)) {
       this.client.kernelChanged(name, value);
@@ -210,13 +208,6 @@ export class ModelBinding {
   private receive(content: unknown): void {
     if (!isIncoming(content) || content.type === "runtime" || this.seen.has(content)) return;
     this.seen.add(content);
-    if (content.type === "patch") {
-      try {
-        for (const name of varNames(content.ops)) this.patchedAt.set(name, content.rev);
-      } catch {
-        // an op on the whole document: the client reports it below
-      }
-    }
     try {
       this.client.receive(content);
     } catch (error) {
